@@ -1,0 +1,1 @@
+"""Exercise tooling: `course build` writes exercises/ from solutions/, `course grade` grades submissions."""

@@ -1,0 +1,1 @@
+"""Plotting helpers and widgets: computation in pure functions, drawing by updating artists."""
