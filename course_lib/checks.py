@@ -110,7 +110,7 @@ def check_equal(name: str, actual: Any, expected: Any) -> None:
 
 def check_true(name: str, condition: bool, message: str) -> None:
     """Check a condition; ``message`` says what should hold, e.g. 'the loss should decrease'."""
-    ok = bool(condition) is True and isinstance(condition, (bool, np.bool_))
+    ok = isinstance(condition, (bool, np.bool_)) and bool(condition)
     _record("true", name, ok)
     if not ok:
         raise CheckError(f"{name}: {message}")
