@@ -1,0 +1,217 @@
+"""Fit a line by hand: slope and intercept sliders beside the MSE surface they move on.
+
+The model is ``y_hat = a x + b`` for 1-D data x (N,), y (N,). Its mean squared error is a
+quadratic bowl over the (a, b) plane:
+
+    MSE(a, b) = mean((a x + b - y)^2)
+              = a^2 m_xx + 2 a b m_x + b^2 - 2 a m_xy - 2 b m_y + m_yy
+
+where m_x = mean(x), m_xx = mean(x^2), m_xy = mean(x y), ... The second form needs only these
+five averages, so the whole surface on a G x G grid costs O(N + G^2) instead of O(N G^2).
+
+    >>> explorer = LinearRegressionExplorer(x, y)
+    >>> explorer            # in a notebook: sliders, a "GD step" button and a live figure
+    >>> explorer.slope.value = 2.0   # the line, the point and the title follow
+
+The pure functions (``mse_surface``, ``mse_at``, ``mse_gradient``, ``default_grid``) hold the
+computation and are tested without a display; the widget only wires controls to artists.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+Array = np.ndarray
+
+
+# ---------------------------------------------------------------------------
+# Computation (pure functions)
+# ---------------------------------------------------------------------------
+
+def _check_xy(x: Array, y: Array) -> tuple[Array, Array]:
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if x.ndim != 1 or y.shape != x.shape or x.size == 0:
+        raise ValueError(f"x and y must both have shape (N,) with N >= 1, got x {x.shape} and y {y.shape}")
+    return x, y
+
+
+def mse_at(x: Array, y: Array, slope: float, intercept: float) -> float:
+    """MSE of the line ``slope * x + intercept`` on the points (x, y), each (N,)."""
+    x, y = _check_xy(x, y)
+    return float(np.mean((slope * x + intercept - y) ** 2))
+
+
+def mse_gradient(x: Array, y: Array, slope: float, intercept: float) -> tuple[float, float]:
+    """(dMSE/da, dMSE/db) = (2 mean(r x), 2 mean(r)) with residual r = a x + b - y."""
+    x, y = _check_xy(x, y)
+    r = slope * x + intercept - y
+    return float(2 * np.mean(r * x)), float(2 * np.mean(r))
+
+
+def mse_surface(x: Array, y: Array, slopes: Array, intercepts: Array) -> Array:
+    """MSE(a, b) on a grid: slopes (S,), intercepts (I,) -> array (I, S), rows = intercepts.
+
+    The (I, S) layout is what ``plt.contour(slopes, intercepts, Z)`` expects.
+    """
+    x, y = _check_xy(x, y)
+    slopes, intercepts = np.asarray(slopes, dtype=np.float64), np.asarray(intercepts, dtype=np.float64)
+    if slopes.ndim != 1 or intercepts.ndim != 1:
+        raise ValueError(f"slopes and intercepts must be 1-D grids, got {slopes.shape} and {intercepts.shape}")
+    a, b = slopes[None, :], intercepts[:, None]
+    m_x, m_y, m_xx, m_xy, m_yy = x.mean(), y.mean(), (x * x).mean(), (x * y).mean(), (y * y).mean()
+    return a**2 * m_xx + 2 * a * b * m_x + b**2 - 2 * a * m_xy - 2 * b * m_y + m_yy
+
+
+def best_line(x: Array, y: Array) -> tuple[float, float]:
+    """The least-squares (slope, intercept): slope = cov(x, y) / var(x), through the means."""
+    x, y = _check_xy(x, y)
+    var = np.var(x)
+    if var == 0:
+        raise ValueError("x is constant: the slope is not determined (var(x) = 0)")
+    slope = float(np.mean((x - x.mean()) * (y - y.mean())) / var)
+    return slope, float(y.mean() - slope * x.mean())
+
+
+def default_grid(x: Array, y: Array, size: int = 81, span: float = 3.0) -> tuple[Array, Array]:
+    """Slopes (size,) and intercepts (size,) centred on the best line, wide enough to see the bowl.
+
+    The half-widths are ``span`` times the scale of the problem: std(y)/std(x) for the slope
+    and std(y) + |mean(x)| * slope-range for the intercept.
+    """
+    x, y = _check_xy(x, y)
+    a_star, b_star = best_line(x, y)
+    scale = max(float(np.std(y)), 1e-12)
+    da = span * scale / float(np.std(x))
+    db = span * scale + abs(float(np.mean(x))) * da
+    return np.linspace(a_star - da, a_star + da, size), np.linspace(b_star - db, b_star + db, size)
+
+
+# ---------------------------------------------------------------------------
+# The widget
+# ---------------------------------------------------------------------------
+
+class LinearRegressionExplorer:
+    """Two sliders (slope, intercept), a gradient-descent step button and a live figure.
+
+    Left: the data and the current line. Right: contours of the MSE surface (drawn once) with
+    the current (slope, intercept) as a point and the path taken by gradient steps.
+    Attributes a test can drive: ``slope``, ``intercept`` (FloatSliders), ``step_button``,
+    ``reset_button``, and read: ``line``, ``point``, ``path``, ``title``.
+    """
+
+    def __init__(
+        self,
+        x: Array,
+        y: Array,
+        *,
+        slope: float | None = None,
+        intercept: float | None = None,
+        lr: float = 0.1,
+        grid_size: int = 81,
+        figsize: tuple[float, float] = (9.0, 3.8),
+        xlabel: str = "x",
+        ylabel: str = "y",
+    ) -> None:
+        import ipywidgets as widgets
+
+        from course_lib.viz.figures import live_figure
+
+        self.x, self.y = _check_xy(x, y)
+        self.lr = lr
+        self.slopes, self.intercepts = default_grid(self.x, self.y, size=grid_size)
+        self.optimum = best_line(self.x, self.y)
+        a0 = self.slopes[len(self.slopes) // 6] if slope is None else slope
+        b0 = self.intercepts[len(self.intercepts) // 6] if intercept is None else intercept
+
+        def slider(description: str, grid: Array, value: float) -> widgets.FloatSlider:
+            return widgets.FloatSlider(
+                value=value, min=grid[0], max=grid[-1], step=(grid[-1] - grid[0]) / 400,
+                description=description, readout_format=".3g", continuous_update=True,
+            )
+
+        self.slope = slider("slope a", self.slopes, a0)
+        self.intercept = slider("intercept b", self.intercepts, b0)
+        self.step_button = widgets.Button(description="GD step", tooltip="one step of gradient descent")
+        self.reset_button = widgets.Button(description="clear path")
+
+        self.fig, (self.ax_data, self.ax_surface) = live_figure(figsize=figsize, ncols=2)
+        self._draw_static(xlabel, ylabel)
+        self._path: list[tuple[float, float]] = [(self.slope.value, self.intercept.value)]
+        self._holding = False
+        self._redraw()
+
+        self.slope.observe(self._on_slider, names="value")
+        self.intercept.observe(self._on_slider, names="value")
+        self.step_button.on_click(lambda _: self.gradient_step())
+        self.reset_button.on_click(lambda _: self.clear_path())
+        controls = widgets.VBox([self.slope, self.intercept, widgets.HBox([self.step_button, self.reset_button])])
+        self.widget = widgets.VBox([controls, self.fig.canvas])
+
+    # --- drawing --------------------------------------------------------------------------
+
+    def _draw_static(self, xlabel: str, ylabel: str) -> None:
+        """Data, axes labels and the contour surface: drawn once, never redrawn."""
+        ax = self.ax_data
+        ax.scatter(self.x, self.y, s=12, alpha=0.6, label="data")
+        (self.line,) = ax.plot([], [], color="C3", lw=2, label="current line")
+        ax.set(xlabel=xlabel, ylabel=ylabel)
+        ax.legend(loc="upper left", fontsize=8)
+        # The line's x-range is fixed, so the y-limits stay put as the line moves.
+        self._xs = np.array([self.x.min(), self.x.max()])
+        pad = 0.25 * np.ptp(self.y) + 1e-12
+        ax.set_ylim(self.y.min() - pad, self.y.max() + pad)
+
+        ax = self.ax_surface
+        Z = mse_surface(self.x, self.y, self.slopes, self.intercepts)
+        levels = np.quantile(Z, np.linspace(0, 1, 16) ** 2)  # denser levels near the minimum
+        contours = ax.contour(self.slopes, self.intercepts, Z, levels=np.unique(levels), cmap="viridis")
+        self.fig.colorbar(contours, ax=ax, label="MSE")
+        ax.plot(*self.optimum, marker="*", color="k", ms=10, ls="", label="least squares")
+        (self.path,) = ax.plot([], [], color="C3", lw=1, marker=".", ms=4, label="GD path")
+        (self.point,) = ax.plot([], [], marker="o", color="C3", ms=8, ls="", label="current (a, b)")
+        ax.set(xlabel="slope a", ylabel="intercept b", title="MSE surface")
+        ax.legend(loc="upper right", fontsize=8)
+        self.title = self.ax_data.set_title("")
+
+    def _redraw(self) -> None:
+        a, b = self.slope.value, self.intercept.value
+        self.line.set_data(self._xs, a * self._xs + b)
+        self.point.set_data([a], [b])
+        slopes, intercepts = zip(*self._path)
+        self.path.set_data(slopes, intercepts)
+        self.title.set_text(f"a = {a:.3g}, b = {b:.3g}, MSE = {self.current_mse():.4g}")
+        self.fig.canvas.draw_idle()
+
+    # --- events ---------------------------------------------------------------------------
+
+    def _on_slider(self, change: dict) -> None:
+        if self._holding:  # a gradient step sets both sliders: redraw once, after both
+            return
+        self._path = [(self.slope.value, self.intercept.value)]  # moving by hand starts a new path
+        self._redraw()
+
+    def current_mse(self) -> float:
+        """MSE of the line the sliders show."""
+        return mse_at(self.x, self.y, self.slope.value, self.intercept.value)
+
+    def gradient_step(self) -> None:
+        """Move (a, b) by ``-lr * grad MSE`` and extend the drawn path."""
+        a, b = self.slope.value, self.intercept.value
+        ga, gb = mse_gradient(self.x, self.y, a, b)
+        self._holding = True
+        try:
+            self.slope.value = a - self.lr * ga
+            self.intercept.value = b - self.lr * gb
+        finally:
+            self._holding = False
+        self._path.append((self.slope.value, self.intercept.value))
+        self._redraw()
+
+    def clear_path(self) -> None:
+        self._path = [(self.slope.value, self.intercept.value)]
+        self._redraw()
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
