@@ -1,0 +1,77 @@
+"""PyTorch twins of the models built by hand in ``course_lib.scratch``, on any device.
+
+    >>> model = MLP([2, 8, 2], activation="tanh", device=torch.device("cpu"))
+    >>> logits = model(torch.randn(5, 2))              # (5, 2)
+
+Shapes: N batch, D inputs, C classes (or M outputs). ``nn.Linear`` stores its weight as (M, D),
+the transpose of the scratch ``Linear``'s (D, M) matrix: copy weights with ``.T``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
+
+
+class MLP(nn.Module):
+    """Linear -> activation -> ... -> Linear: a multi-layer perceptron, x (N, D) -> (N, M).
+
+    ``widths`` lists every layer's size, input first and output last: [D, H1, ..., M].
+    No activation after the last layer: it returns logits (or raw regression outputs).
+    """
+
+    def __init__(
+        self,
+        widths: Sequence[int],
+        activation: str = "relu",
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        super().__init__()
+        if len(widths) < 2 or any(not isinstance(w, int) or w <= 0 for w in widths):
+            raise ValueError(f"widths must list at least 2 positive ints [D, ..., M], got {list(widths)}")
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+        layers: list[nn.Module] = []
+        for i, (d_in, d_out) in enumerate(zip(widths[:-1], widths[1:])):
+            layers.append(nn.Linear(d_in, d_out, device=device, dtype=dtype))
+            if i < len(widths) - 2:
+                layers.append(ACTIVATIONS[activation]())
+        self.net = nn.Sequential(*layers)
+        self.in_features = widths[0]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.ndim != 2 or x.shape[1] != self.in_features:
+            raise ValueError(f"MLP expects x of shape (N, {self.in_features}), got {tuple(x.shape)}")
+        return self.net(x)
+
+
+class LogisticRegression(nn.Module):
+    """A linear model read through a sigmoid (binary) or a softmax (C classes).
+
+    ``num_classes=1``: x (N, D) -> logits (N,), for ``binary_cross_entropy_with_logits``;
+    ``num_classes=C >= 2``: x (N, D) -> logits (N, C), for ``cross_entropy`` (softmax regression).
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        num_classes: int = 1,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        super().__init__()
+        if in_features <= 0 or num_classes <= 0:
+            raise ValueError(f"in_features and num_classes must be positive, got {in_features} and {num_classes}")
+        self.linear = nn.Linear(in_features, num_classes, device=device, dtype=dtype)
+        self.binary = num_classes == 1
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.ndim != 2 or x.shape[1] != self.linear.in_features:
+            raise ValueError(f"LogisticRegression expects x of shape (N, {self.linear.in_features}), got {tuple(x.shape)}")
+        z = self.linear(x)
+        return z.squeeze(1) if self.binary else z

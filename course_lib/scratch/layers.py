@@ -1,0 +1,271 @@
+"""A layer engine: each layer computes its output (forward) and passes gradients back (backward).
+
+    >>> rng = np.random.default_rng(0)
+    >>> net = Sequential(Linear(2, 8, rng), Tanh(), Linear(8, 2, rng))
+    >>> loss = SoftmaxCrossEntropy()
+    >>> value = loss.forward(net.forward(X), y)     # X (N, 2), y (N,) class indices
+    >>> net.backward(loss.backward())               # fills every layer.grads
+    >>> sgd_step(net, lr=0.1)
+
+Where the scalar engine (``autograd.Value``) differentiates one number at a time, a layer
+differentiates whole arrays: ``backward(dout)`` receives dL/d(output), with the output's shape,
+stores dL/d(parameter) in ``grads`` and returns dL/d(input). The forward pass keeps in ``cache``
+what the backward pass will need, so backward before forward is an error, never a silent 0.
+
+Shapes: N batch, D inputs, M outputs, C classes. Weights are stored (D, M) so that y = x W + b.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from course_lib.scratch import losses
+
+Array = np.ndarray
+
+
+class Layer:
+    """Base class: ``params`` and ``grads`` are dicts of arrays with matching names and shapes."""
+
+    def __init__(self) -> None:
+        self.params: dict[str, Array] = {}
+        self.grads: dict[str, Array] = {}
+        self.cache: tuple | None = None
+
+    def forward(self, x: Array) -> Array:
+        raise NotImplementedError
+
+    def backward(self, dout: Array) -> Array:
+        raise NotImplementedError
+
+    def __call__(self, x: Array) -> Array:
+        return self.forward(x)
+
+    def _cached(self) -> tuple:
+        if self.cache is None:
+            raise RuntimeError(f"{type(self).__name__}.backward was called before forward: run forward first")
+        return self.cache
+
+    def _check_dout(self, dout: Array, shape: tuple[int, ...]) -> None:
+        if not isinstance(dout, np.ndarray) or dout.shape != shape:
+            raise ValueError(
+                f"{type(self).__name__}.backward expects dout of the output's shape {shape}, "
+                f"got {getattr(dout, 'shape', type(dout).__name__)}"
+            )
+
+
+def _check_input(layer: str, x: Array, features: int | None = None) -> None:
+    if not isinstance(x, np.ndarray) or x.ndim != 2:
+        raise ValueError(f"{layer} expects x of shape (N, D), got {getattr(x, 'shape', type(x).__name__)}")
+    if features is not None and x.shape[1] != features:
+        raise ValueError(f"{layer} expects x of shape (N, {features}), got {x.shape}")
+    if not np.isfinite(x).all():
+        raise ValueError(f"{layer} expects finite inputs, got nan or inf")
+
+
+# ---------------------------------------------------------------------------
+# Linear layer and activations
+# ---------------------------------------------------------------------------
+
+class Linear(Layer):
+    """y = x W + b.   x (N, D), W (D, M), b (M,), y (N, M).
+
+    Initialized like ``torch.nn.Linear``: W and b uniform in +-1/sqrt(D), drawn from ``rng``.
+    Backward: dW = x^T dout (D, M), db = sum_n dout (M,), dx = dout W^T (N, D).
+    """
+
+    def __init__(self, in_features: int, out_features: int, rng: np.random.Generator, dtype: type = np.float64) -> None:
+        super().__init__()
+        if not isinstance(rng, np.random.Generator):
+            raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        bound = 1.0 / np.sqrt(in_features)
+        self.params["W"] = rng.uniform(-bound, bound, size=(in_features, out_features)).astype(dtype)
+        self.params["b"] = rng.uniform(-bound, bound, size=out_features).astype(dtype)
+        self.grads = {name: np.zeros_like(p) for name, p in self.params.items()}
+
+    def forward(self, x: Array) -> Array:
+        W, b = self.params["W"], self.params["b"]
+        _check_input("Linear", x, W.shape[0])
+        self.cache = (x,)
+        return x @ W + b
+
+    def backward(self, dout: Array) -> Array:
+        (x,) = self._cached()
+        W = self.params["W"]
+        self._check_dout(dout, (x.shape[0], W.shape[1]))
+        self.grads["W"] = x.T @ dout  # each weight w_dm touches every example: sum over n
+        self.grads["b"] = dout.sum(axis=0)
+        return dout @ W.T
+
+
+class Sigmoid(Layer):
+    """y = 1 / (1 + e^-x), elementwise; dx = dout * y (1 - y). Any shape (N, D)."""
+
+    def forward(self, x: Array) -> Array:
+        _check_input("Sigmoid", x)
+        y = losses.sigmoid(x)
+        self.cache = (y,)  # the derivative only needs the output
+        return y
+
+    def backward(self, dout: Array) -> Array:
+        (y,) = self._cached()
+        self._check_dout(dout, y.shape)
+        return dout * y * (1.0 - y)
+
+
+class Tanh(Layer):
+    """y = tanh(x), elementwise; dx = dout * (1 - y^2). x, y (N, D)."""
+
+    def forward(self, x: Array) -> Array:
+        _check_input("Tanh", x)
+        y = np.tanh(x)
+        self.cache = (y,)
+        return y
+
+    def backward(self, dout: Array) -> Array:
+        (y,) = self._cached()
+        self._check_dout(dout, y.shape)
+        return dout * (1.0 - y * y)
+
+
+class ReLU(Layer):
+    """y = max(x, 0), elementwise; dx = dout where x > 0, else 0. x, y (N, D)."""
+
+    def forward(self, x: Array) -> Array:
+        _check_input("ReLU", x)
+        mask = x > 0
+        self.cache = (mask,)
+        return x * mask
+
+    def backward(self, dout: Array) -> Array:
+        (mask,) = self._cached()
+        self._check_dout(dout, mask.shape)
+        return dout * mask
+
+
+class Sequential(Layer):
+    """f = f_L o ... o f_1: forward runs the layers in order, backward in reverse."""
+
+    def __init__(self, *layers: Layer) -> None:
+        super().__init__()
+        self.layers = list(layers)
+
+    def forward(self, x: Array) -> Array:
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def backward(self, dout: Array) -> Array:
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
+        return dout
+
+    def parameters(self) -> Iterator[tuple[Layer, str]]:
+        """Yield ``(layer, name)`` for every parameter: ``layer.params[name]``, ``layer.grads[name]``."""
+        for layer in self.layers:
+            for name in layer.params:
+                yield layer, name
+
+
+# ---------------------------------------------------------------------------
+# Losses: forward(prediction, target) -> float, backward() -> d loss / d prediction
+# ---------------------------------------------------------------------------
+
+class Loss:
+    """A loss layer ends the graph: its backward takes no upstream gradient (dL/dL = 1)."""
+
+    def __init__(self) -> None:
+        self.cache: tuple | None = None
+
+    def __call__(self, z: Array, t: Array) -> float:
+        return self.forward(z, t)
+
+    def forward(self, z: Array, t: Array) -> float:
+        raise NotImplementedError
+
+    def backward(self) -> Array:
+        if self.cache is None:
+            raise RuntimeError(f"{type(self).__name__}.backward was called before forward: run forward first")
+        return self._grad(*self.cache)
+
+    def _grad(self, z: Array, t: Array) -> Array:
+        raise NotImplementedError
+
+
+class MSELoss(Loss):
+    """E = 1/2 sum (y - t)^2 over every entry; dE/dy = y - t.   y, t (N, M)."""
+
+    def forward(self, z: Array, t: Array) -> float:
+        value = losses.mse(z, t)
+        self.cache = (z, t)
+        return value
+
+    def _grad(self, z: Array, t: Array) -> Array:
+        return losses.mse_grad(z, t)
+
+
+class SoftmaxCrossEntropy(Loss):
+    """Mean cross-entropy of softmax(z) against class indices t.   z (N, C), t (N,) int."""
+
+    def forward(self, z: Array, t: Array) -> float:
+        value = losses.cross_entropy(z, t)
+        self.cache = (z, t)
+        return value
+
+    def _grad(self, z: Array, t: Array) -> Array:
+        return losses.cross_entropy_grad(z, t)
+
+
+class BCEWithLogits(Loss):
+    """Mean binary cross-entropy of sigmoid(z) against t in [0, 1].   z, t (N, 1) or (N,)."""
+
+    def forward(self, z: Array, t: Array) -> float:
+        value = losses.binary_cross_entropy_with_logits(z, t)
+        self.cache = (z, t)
+        return value
+
+    def _grad(self, z: Array, t: Array) -> Array:
+        return losses.binary_cross_entropy_with_logits_grad(z, t)
+
+
+# ---------------------------------------------------------------------------
+# Training with plain gradient descent
+# ---------------------------------------------------------------------------
+
+def sgd_step(net: Sequential, lr: float) -> None:
+    """w <- w - lr * dL/dw for every parameter of ``net``, **in place** (like torch.optim.SGD.step)."""
+    for layer, name in net.parameters():
+        layer.params[name] -= lr * layer.grads[name]
+
+
+def train(
+    net: Sequential,
+    loss: Loss,
+    X: Array,
+    t: Array,
+    *,
+    lr: float,
+    epochs: int,
+    batch_size: int,
+    rng: np.random.Generator,
+) -> list[float]:
+    """Mini-batch gradient descent; returns, for each epoch, the average of its batch losses.
+
+    X (N, D); t (N,) class indices or (N, M) targets, whatever ``loss`` expects.
+    The data are reshuffled every epoch with ``rng``; ``net`` is updated in place.
+    """
+    if X.shape[0] != t.shape[0]:
+        raise ValueError(f"X and t must have the same number of rows, got {X.shape} and {t.shape}")
+    history = []
+    for _ in range(epochs):
+        order = rng.permutation(X.shape[0])
+        batch_losses = []
+        for start in range(0, X.shape[0], batch_size):
+            idx = order[start:start + batch_size]
+            batch_losses.append(loss.forward(net.forward(X[idx]), t[idx]))
+            net.backward(loss.backward())
+            sgd_step(net, lr)
+        history.append(float(np.mean(batch_losses)))
+    return history

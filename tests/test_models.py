@@ -1,0 +1,63 @@
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from course_lib.models import MLP, LogisticRegression
+from course_lib.scratch.layers import Linear, ReLU, Sequential, SoftmaxCrossEntropy, Tanh
+
+
+def test_mlp_layout_and_shapes():
+    model = MLP([4, 8, 6, 3], activation="tanh")
+    kinds = [type(m).__name__ for m in model.net]
+    assert kinds == ["Linear", "Tanh", "Linear", "Tanh", "Linear"]
+    assert model(torch.randn(5, 4)).shape == (5, 3)
+
+
+@pytest.mark.parametrize("activation, scratch_act", [("relu", ReLU), ("tanh", Tanh)])
+def test_mlp_matches_the_scratch_twin_in_value_and_gradient(activation, scratch_act):
+    rng = np.random.default_rng(0)
+    scratch = Sequential(Linear(5, 7, rng), scratch_act(), Linear(7, 3, rng))
+    model = MLP([5, 7, 3], activation=activation, dtype=torch.float64)
+    with torch.no_grad():
+        for lin, ours in zip([model.net[0], model.net[2]], [scratch.layers[0], scratch.layers[2]]):
+            lin.weight.copy_(torch.tensor(ours.params["W"].T))  # torch stores (M, D)
+            lin.bias.copy_(torch.tensor(ours.params["b"]))
+    X, t = rng.standard_normal((6, 5)), rng.integers(0, 3, 6)
+    loss = SoftmaxCrossEntropy()
+    value = loss.forward(scratch.forward(X), t)
+    scratch.backward(loss.backward())
+    ref = F.cross_entropy(model(torch.tensor(X)), torch.tensor(t))
+    ref.backward()
+    assert value == pytest.approx(ref.item(), rel=1e-10)
+    np.testing.assert_allclose(model.net[0].weight.grad.numpy().T, scratch.layers[0].grads["W"], rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(model.net[2].bias.grad.numpy(), scratch.layers[2].grads["b"], rtol=1e-8, atol=1e-12)
+
+
+def test_logistic_regression_binary_and_softmax_outputs():
+    assert LogisticRegression(3)(torch.randn(4, 3)).shape == (4,)
+    assert LogisticRegression(3, num_classes=5)(torch.randn(4, 3)).shape == (4, 5)
+
+
+def test_models_are_built_on_the_requested_device_and_dtype():
+    model = MLP([2, 3, 1], device=torch.device("cpu"), dtype=torch.float64)
+    assert all(p.device.type == "cpu" and p.dtype == torch.float64 for p in model.parameters())
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_models_run_on_cuda():
+    device = torch.device("cuda")
+    assert MLP([2, 4, 2], device=device)(torch.randn(3, 2, device=device)).device.type == "cuda"
+    assert LogisticRegression(2, device=device)(torch.randn(3, 2, device=device)).device.type == "cuda"
+
+
+def test_bad_configuration_and_inputs_raise_value_errors():
+    with pytest.raises(ValueError, match="at least 2 positive ints"):
+        MLP([4])
+    with pytest.raises(ValueError, match="activation must be one of"):
+        MLP([2, 2], activation="swish")
+    with pytest.raises(ValueError, match=r"\(N, 4\), got \(3, 5\)"):
+        MLP([4, 2])(torch.zeros(3, 5))
+    with pytest.raises(ValueError, match=r"\(N, 2\), got \(2,\)"):
+        LogisticRegression(2)(torch.zeros(2))

@@ -1,0 +1,162 @@
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from course_lib import data
+from course_lib.scratch.gradcheck import check_layer, check_loss
+from course_lib.scratch.layers import (
+    BCEWithLogits, Linear, MSELoss, ReLU, Sequential, Sigmoid, SoftmaxCrossEntropy, Tanh, sgd_step, train,
+)
+
+ACTIVATIONS = {"tanh": (Tanh, torch.tanh), "relu": (ReLU, torch.relu), "sigmoid": (Sigmoid, torch.sigmoid)}
+
+
+def make_net(widths, activation, rng):
+    layers = []
+    for i, (d, m) in enumerate(zip(widths[:-1], widths[1:])):
+        layers.append(Linear(d, m, rng))
+        if i < len(widths) - 2:
+            layers.append(ACTIVATIONS[activation][0]())
+    return Sequential(*layers)
+
+
+def torch_forward(net, x, activation):
+    """The same network in torch, with the scratch weights; returns output and leaf tensors."""
+    leaves, h = [], x
+    for layer in net.layers:
+        if isinstance(layer, Linear):
+            W = torch.tensor(layer.params["W"], requires_grad=True)
+            b = torch.tensor(layer.params["b"], requires_grad=True)
+            leaves.append((layer, W, b))
+            h = h @ W + b
+        else:
+            h = ACTIVATIONS[activation][1](h)
+    return h, leaves
+
+
+@pytest.mark.parametrize("widths", [[3, 2], [4, 8, 3], [5, 16, 7, 3], [2, 6, 6, 6, 6, 4]])
+@pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid"])
+@pytest.mark.parametrize("loss_name", ["ce", "mse", "bce"])
+def test_layer_engine_gradients_match_torch_autograd(widths, activation, loss_name):
+    rng = np.random.default_rng(sum(widths) + len(activation))
+    net = make_net(widths, activation, rng)
+    N, C = 9, widths[-1]
+    X = rng.standard_normal((N, widths[0]))
+    if loss_name == "ce":
+        loss, t = SoftmaxCrossEntropy(), rng.integers(0, C, N)
+        torch_loss = lambda z: F.cross_entropy(z, torch.tensor(t))  # noqa: E731
+    elif loss_name == "mse":
+        loss, t = MSELoss(), rng.standard_normal((N, C))
+        torch_loss = lambda z: 0.5 * ((z - torch.tensor(t)) ** 2).sum()  # noqa: E731
+    else:
+        loss, t = BCEWithLogits(), rng.integers(0, 2, (N, C)).astype(np.float64)
+        torch_loss = lambda z: F.binary_cross_entropy_with_logits(z, torch.tensor(t))  # noqa: E731
+
+    Xt = torch.tensor(X, requires_grad=True)
+    z, leaves = torch_forward(net, Xt, activation)
+    ref = torch_loss(z)
+    ref.backward()
+
+    value = loss.forward(net.forward(X), t)
+    dX = net.backward(loss.backward())
+    assert value == pytest.approx(ref.item(), rel=1e-10)
+    np.testing.assert_allclose(dX, Xt.grad.numpy(), rtol=1e-8, atol=1e-12)
+    for layer, W, b in leaves:
+        np.testing.assert_allclose(layer.grads["W"], W.grad.numpy(), rtol=1e-8, atol=1e-12)
+        np.testing.assert_allclose(layer.grads["b"], b.grad.numpy(), rtol=1e-8, atol=1e-12)
+
+
+@pytest.mark.parametrize("make", [lambda r: Linear(4, 3, r), Sigmoid, Tanh, ReLU, lambda r: make_net([4, 5, 3], "tanh", r)])
+def test_gradient_check_passes_on_every_layer(make):
+    rng = np.random.default_rng(0)
+    layer = make(rng) if not isinstance(make, type) else make()
+    report = check_layer(layer, rng.standard_normal((6, 4)), rng)
+    assert report.passed, str(report)
+
+
+def test_gradient_check_passes_on_every_loss():
+    rng = np.random.default_rng(1)
+    assert check_loss(SoftmaxCrossEntropy(), rng.standard_normal((6, 3)), rng.integers(0, 3, 6)).passed
+    assert check_loss(MSELoss(), rng.standard_normal((6, 2)), rng.standard_normal((6, 2))).passed
+    assert check_loss(BCEWithLogits(), rng.standard_normal((6, 1)), rng.integers(0, 2, (6, 1)).astype(float)).passed
+
+
+@pytest.mark.parametrize("layer", [Linear(2, 2, np.random.default_rng(0)), Sigmoid(), Tanh(), ReLU()])
+def test_backward_before_forward_is_a_clear_error(layer):
+    with pytest.raises(RuntimeError, match="backward was called before forward"):
+        layer.backward(np.ones((3, 2)))
+
+
+@pytest.mark.parametrize("loss", [MSELoss(), SoftmaxCrossEntropy(), BCEWithLogits()])
+def test_loss_backward_before_forward_is_a_clear_error(loss):
+    with pytest.raises(RuntimeError, match="backward was called before forward"):
+        loss.backward()
+
+
+def test_bad_shapes_raise_value_errors_naming_both_shapes():
+    rng = np.random.default_rng(0)
+    lin = Linear(3, 2, rng)
+    with pytest.raises(ValueError, match=r"\(N, 3\), got \(4, 5\)"):
+        lin.forward(np.zeros((4, 5)))
+    with pytest.raises(ValueError, match=r"\(N, D\), got \(3,\)"):
+        lin.forward(np.zeros(3))
+    lin.forward(np.zeros((4, 3)))
+    with pytest.raises(ValueError, match=r"output's shape \(4, 2\), got \(4, 3\)"):
+        lin.backward(np.zeros((4, 3)))
+    with pytest.raises(ValueError, match="finite"):
+        Tanh().forward(np.array([[np.nan]]))
+    with pytest.raises(ValueError, match=r"shape of predictions \(4, 1\), got \(4,\)"):
+        MSELoss().forward(np.zeros((4, 1)), np.zeros(4))
+    with pytest.raises(ValueError, match="Generator"):
+        Linear(3, 2, rng=0)
+
+
+def test_initialization_is_seeded_by_the_rng_and_bounded_like_torch():
+    a, b = Linear(50, 7, np.random.default_rng(3)), Linear(50, 7, np.random.default_rng(3))
+    np.testing.assert_array_equal(a.params["W"], b.params["W"])
+    assert a.params["W"].shape == (50, 7) and a.params["b"].shape == (7,)
+    assert np.abs(a.params["W"]).max() <= 1 / np.sqrt(50)
+
+
+def test_sgd_step_moves_against_the_gradient():
+    rng = np.random.default_rng(0)
+    net = Sequential(Linear(2, 1, rng))
+    loss = MSELoss()
+    X, t = rng.standard_normal((8, 2)), rng.standard_normal((8, 1))
+    before = loss.forward(net.forward(X), t)
+    net.backward(loss.backward())
+    W0, g = net.layers[0].params["W"].copy(), net.layers[0].grads["W"].copy()
+    sgd_step(net, lr=0.01)
+    np.testing.assert_allclose(net.layers[0].params["W"], W0 - 0.01 * g)
+    assert loss.forward(net.forward(X), t) < before
+
+
+def accuracy(net, X, y):
+    return float((net.forward(X).argmax(axis=1) == y).mean())
+
+
+def test_two_layer_mlp_solves_xor_where_a_linear_model_fails():
+    rng = np.random.default_rng(0)
+    X, y = data.make_xor(200, rng)
+    linear = Sequential(Linear(2, 2, rng))
+    train(linear, SoftmaxCrossEntropy(), X, y, lr=0.5, epochs=200, batch_size=200, rng=rng)
+    mlp = Sequential(Linear(2, 8, rng), Tanh(), Linear(8, 2, rng))
+    train(mlp, SoftmaxCrossEntropy(), X, y, lr=0.5, epochs=200, batch_size=20, rng=rng)
+    assert accuracy(mlp, X, y) == 1.0
+    assert accuracy(linear, X, y) < 0.8  # no line separates the four blobs
+
+
+def test_mlp_reaches_the_linear_model_on_breast_cancer():
+    rng = np.random.default_rng(0)
+    X, y = data.load_breast_cancer()
+    split = data.train_val_test_split(X, y, rng, val=0.0, test=0.3)
+    X_train, X_test = data.standardize(split.X_train, split.X_test)
+    results = {}
+    for name, net in {"linear": Sequential(Linear(30, 2, rng)),
+                      "mlp": Sequential(Linear(30, 32, rng), ReLU(), Linear(32, 2, rng))}.items():
+        history = train(net, SoftmaxCrossEntropy(), X_train, split.y_train, lr=0.1, epochs=60, batch_size=32, rng=rng)
+        assert history[-1] < history[0]
+        results[name] = accuracy(net, X_test, split.y_test)
+    assert results["linear"] > 0.93
+    assert results["mlp"] >= results["linear"]
