@@ -148,22 +148,25 @@ def condition_number(X: Array, lam: float = 0.0) -> float:
     return float("inf") if smallest == 0.0 else float((eig.max() + lam) / smallest)
 
 
-def least_squares(X: Array, y: Array) -> Array:
+def least_squares(X: Array, y: Array, rcond: float = 1e-13) -> Array:
     """Solve the normal equations ``X^T X w = X^T y`` for w (D,); cost O(N D^2 + D^3).
 
-    Raises SingularMatrixError when X has rank < D (duplicated or collinear columns, or
-    fewer examples than features): then no unique minimiser exists; use ``ridge``.
+    Raises SingularMatrixError when X^T X is singular to working precision, i.e. its smallest
+    eigenvalue is below ``rcond`` times its largest (duplicated or collinear columns, or fewer
+    examples than features): then no unique minimiser exists; use ``ridge``. In float64 an
+    eigenvalue ratio under ~1e-13 is rounding noise: the solve would return digits of noise.
     """
     X, y = check_data(X, y)
-    rank = np.linalg.matrix_rank(X)
-    if rank < X.shape[1]:
+    gram = X.T @ X                       # (D, D), O(N D^2): the expensive part when N >> D
+    eig = np.linalg.eigvalsh(gram)       # ascending; real because gram is symmetric, O(D^3)
+    if eig[0] <= rcond * eig[-1]:
         why = f"N = {X.shape[0]} < D = {X.shape[1]}" if X.shape[0] < X.shape[1] else "duplicated or collinear columns"
         raise SingularMatrixError(
-            f"X^T X is singular: X {X.shape} has rank {rank} < D = {X.shape[1]} ({why}); "
-            "no unique solution exists. Use ridge(X, y, lam) with lam > 0."
+            f"X^T X ({X.shape[1]}x{X.shape[1]}) is singular ({why}): its eigenvalues range from "
+            f"{eig[0]:.2g} to {eig[-1]:.2g}, so no unique solution exists. Use ridge(X, y, lam) with lam > 0."
         )
-    # Solving is cheaper and more accurate than forming the inverse (XᵀX)⁻¹ explicitly.
-    return np.linalg.solve(X.T @ X, X.T @ y)
+    # Solving is cheaper and more accurate than forming the inverse (X^T X)^-1 explicitly.
+    return np.linalg.solve(gram, X.T @ y)
 
 
 def ridge(X: Array, y: Array, lam: float) -> Array:
