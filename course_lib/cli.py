@@ -2,11 +2,14 @@
 
     course build            write exercises/ from solutions/
     course build --check    exit 1, naming each exercise that is out of date
+    course grade SUBMISSIONS... --out DIR    grade a class
+    course check exercises/NN_topic.ipynb    run your self-checks before you submit
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -44,6 +47,37 @@ def _build(args: argparse.Namespace) -> int:
         return 2
 
 
+def _grade(args: argparse.Namespace) -> int:
+    from course_lib.grading.grade import grade_class
+    from course_lib.grading.runner import Limits
+
+    root = find_root()
+    solutions = Path(args.solutions) if args.solutions else root / "solutions"
+    limits = Limits(cell_seconds=args.timeout, notebook_seconds=args.notebook_timeout, memory_mb=args.memory)
+
+    def progress(result) -> None:
+        print(f"{result.student:>20}  {result.notebook:<32} {result.total:g}/{result.max_points:g}  {result.status}")
+
+    try:
+        results = grade_class(args.submissions, solutions, Path(args.out), args.jobs, limits, progress)
+    except (FileNotFoundError, BuildError, RuntimeError) as error:
+        print(f"course grade: {error}", file=sys.stderr)
+        return 2
+    print((Path(args.out) / "summary.txt").read_text(), end="")
+    print(f"grades: {Path(args.out) / 'grades.csv'}; feedback: {Path(args.out) / 'feedback'}/")
+    return 0 if results else 1
+
+
+def _check(args: argparse.Namespace) -> int:
+    from course_lib.grading.check import check_notebook
+
+    try:
+        return 0 if check_notebook(Path(args.notebook), timeout=args.timeout) else 1
+    except BuildError as error:
+        print(f"course check: {error}", file=sys.stderr)
+        return 2
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="course", description="Build and grade the course's exercises.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -53,6 +87,21 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--solutions", help="folder of solved notebooks (default: ./solutions)")
     p.add_argument("--exercises", help="folder to write (default: ./exercises)")
     p.set_defaults(run=_build)
+
+    p = commands.add_parser("grade", help="grade students' notebooks against solutions/")
+    p.add_argument("submissions", nargs="+", help="notebooks, or folders of notebooks (one folder per student)")
+    p.add_argument("--out", required=True, help="folder for grades.csv, feedback/ and summary.txt")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="notebooks graded at once (default: cores)")
+    p.add_argument("--timeout", type=float, default=60.0, help="seconds allowed per cell (default 60)")
+    p.add_argument("--notebook-timeout", type=float, default=600.0, help="seconds allowed per notebook (default 600)")
+    p.add_argument("--memory", type=int, default=4096, help="memory limit per notebook in MB (default 4096)")
+    p.add_argument("--solutions", help="folder of solved notebooks (default: ./solutions)")
+    p.set_defaults(run=_grade)
+
+    p = commands.add_parser("check", help="run an exercise notebook's self-checks and say which pass")
+    p.add_argument("notebook", help="your exercises/NN_topic.ipynb")
+    p.add_argument("--timeout", type=float, default=120.0, help="seconds allowed per cell (default 120)")
+    p.set_defaults(run=_check)
     return parser
 
 
