@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-Recorder = Callable[[str, str, Any], None]
+Recorder = Callable[[str, str, Any, dict], None]
 _recorder: Recorder | None = None
 
 
@@ -31,14 +31,17 @@ class CheckError(AssertionError):
 
 
 def set_recorder(recorder: Recorder | None) -> None:
-    """Install ``recorder(kind, name, value)``, called by every check (used by the grader)."""
+    """Install ``recorder(kind, name, value, options)``, called by every check (used by the grader).
+
+    ``options`` holds what the comparison needs besides the value, e.g. ``rtol`` and ``atol``.
+    """
     global _recorder
     _recorder = recorder
 
 
-def _record(kind: str, name: str, value: Any) -> None:
+def _record(kind: str, name: str, value: Any, **options: float) -> None:
     if _recorder is not None:
-        _recorder(kind, name, value)
+        _recorder(kind, name, value, options)
 
 
 def _passed(name: str) -> None:
@@ -74,7 +77,7 @@ def check_close(name: str, actual: Any, expected: Any, *, rtol: float = 1e-7, at
     """
     got = _as_array(name, actual)
     want = _as_array(name, expected)
-    _record("close", name, got)
+    _record("close", name, got, rtol=rtol, atol=atol)
     if got.shape != want.shape:
         raise CheckError(f"{name}: expected shape {want.shape}, got {got.shape}")
     if not np.issubdtype(got.dtype, np.number) and got.dtype != np.bool_:

@@ -86,7 +86,7 @@ def test_check_raises():
 
 def test_recorder_sees_every_checked_value():
     seen = []
-    checks.set_recorder(lambda kind, name, value: seen.append((kind, name, value)))
+    checks.set_recorder(lambda kind, name, value, options: seen.append((kind, name, value)))
     try:
         checks.check_close("a", np.array([1.0]), np.array([1.0]))
         with pytest.raises(CheckError):
