@@ -1,0 +1,68 @@
+"""End to end on the course's own chapters: the grader grades every exercise set as it should.
+
+- every solution passes all of its tests (the grader's reference run fails otherwise);
+- every untouched exercise grades at zero with status ok;
+- deliberately wrong solutions lose the points of exactly the tests aimed at them, so the tests
+  themselves are tested.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from course_lib.grading.grade import grade_class
+from course_lib.grading.runner import Limits
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = sorted(p.stem for p in (ROOT / "solutions").glob("*.ipynb"))
+
+# chapter -> [(mutant name, answer grade_id, text in the solution, its wrong replacement, tests that must fail)]
+MUTANTS = {
+    "01_linear_regression": [
+        ("wrong_sign", "mse_grad", "return 2.0 / X.shape[0] * (X.T @ residual)",
+         "return -2.0 / X.shape[0] * (X.T @ residual)", {"test_mse_grad", "test_sgd", "test_diabetes"}),
+    ],
+}
+
+
+def _answer(nb, grade_id):
+    return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    import nbformat
+
+    from course_lib.grading.build import notebook_text, read_notebook
+
+    classroom = tmp_path_factory.mktemp("class")
+    for chapter in CHAPTERS:
+        (classroom / "untouched").mkdir(exist_ok=True)
+        (classroom / "untouched" / f"{chapter}.ipynb").write_bytes((ROOT / "exercises" / f"{chapter}.ipynb").read_bytes())
+        for name, grade_id, old, new, _ in MUTANTS.get(chapter, []):
+            nb = read_notebook(ROOT / "solutions" / f"{chapter}.ipynb")
+            cell = _answer(nb, grade_id)
+            assert old in cell.source, f"{chapter}: the mutant {name} no longer applies to {grade_id}"
+            cell.source = cell.source.replace(old, new)
+            (classroom / name).mkdir(exist_ok=True)
+            (classroom / name / f"{chapter}.ipynb").write_text(notebook_text(nbformat.from_dict(nb)))
+    results = grade_class(sorted(classroom.iterdir()), ROOT / "solutions", tmp_path_factory.mktemp("out"),
+                          jobs=2, limits=Limits(cell_seconds=120, notebook_seconds=600))
+    return {(r.student, r.chapter): r for r in results}
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_untouched_exercise_grades_zero(graded, chapter):
+    result = graded[("untouched", chapter)]
+    assert result.status == "ok", result.message
+    assert result.max_points > 0
+    assert result.total == 0, [(t.grade_id, t.status) for t in result.tests if t.points]
+    assert all(t.message for t in result.tests)
+
+
+@pytest.mark.parametrize("chapter, name, failing",
+                         [(c, m[0], m[4]) for c, ms in MUTANTS.items() for m in ms if c in CHAPTERS])
+def test_wrong_solution_loses_exactly_its_tests(graded, chapter, name, failing):
+    result = graded[(name, chapter)]
+    lost = {t.grade_id for t in result.tests if t.points < t.max_points}
+    assert lost == failing, [(t.grade_id, t.status, t.message) for t in result.tests]
