@@ -109,3 +109,22 @@ def test_course_check_for_students(tmp_path, capsys):
     assert "✓ test_double (1 points)" in out and "· test_normalize: not answered yet" in out
     path.write_text(notebook_text(answered(GOOD_DOUBLE, GOOD_NORM)))
     assert main(["check", str(path)]) == 0
+
+
+def test_forbidden_shortcuts_are_reported_and_cost_their_tests(tmp_path):
+    from demo_chapter import solution
+
+    source = solution()
+    source.metadata["course"] = {"forbid": ["numpy.sum"]}  # "write the sum yourself"
+    (tmp_path / "solutions").mkdir()
+    (tmp_path / "solutions" / f"{CHAPTER}.ipynb").write_text(notebook_text(source))
+    for student, norm in {"shortcut": GOOD_NORM, "by_hand": "def normalize(v):\n    return v / v.sum()"}.items():
+        (tmp_path / student).mkdir()
+        (tmp_path / student / f"{CHAPTER}.ipynb").write_text(notebook_text(answered(GOOD_DOUBLE, norm)))
+    results = {r.student: r for r in grade_class([tmp_path / "shortcut", tmp_path / "by_hand"], tmp_path / "solutions",
+                                                 tmp_path / "out", jobs=2, limits=Limits(cell_seconds=30))}
+    assert results["by_hand"].total == 3
+    shortcut = results["shortcut"]
+    assert [t.points for t in shortcut.tests] == [1, 0]
+    assert "uses numpy.sum, which this exercise forbids" in shortcut.tests[1].message
+    assert any("numpy.sum" in d for d in shortcut.diagnostics)
