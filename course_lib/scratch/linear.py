@@ -162,8 +162,8 @@ def least_squares(X: Array, y: Array, rcond: float = 1e-13) -> Array:
     if eig[0] <= rcond * eig[-1]:
         why = f"N = {X.shape[0]} < D = {X.shape[1]}" if X.shape[0] < X.shape[1] else "duplicated or collinear columns"
         raise SingularMatrixError(
-            f"X^T X ({X.shape[1]}x{X.shape[1]}) is singular ({why}): its eigenvalues range from "
-            f"{eig[0]:.2g} to {eig[-1]:.2g}, so no unique solution exists. Use ridge(X, y, lam) with lam > 0."
+            f"X^T X ({X.shape[1]}x{X.shape[1]}) is singular ({why}): its smallest eigenvalue is "
+            f"at most {rcond:g} times its largest, so no unique solution exists. Use ridge(X, y, lam) with lam > 0."
         )
     # Solving is cheaper and more accurate than forming the inverse (X^T X)^-1 explicitly.
     return np.linalg.solve(gram, X.T @ y)
