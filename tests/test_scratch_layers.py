@@ -110,6 +110,10 @@ def test_bad_shapes_raise_value_errors_naming_both_shapes():
         MSELoss().forward(np.zeros((4, 1)), np.zeros(4))
     with pytest.raises(ValueError, match="Generator"):
         Linear(3, 2, rng=0)
+    with pytest.raises(ValueError, match=r"same number of rows, got \(4, 3\) and \(5,\)"):
+        train(Sequential(lin), SoftmaxCrossEntropy(), np.zeros((4, 3)), np.zeros(5, dtype=int), lr=0.1, epochs=1, batch_size=2, rng=rng)
+    with pytest.raises(ValueError, match="batch_size must be positive"):
+        train(Sequential(lin), SoftmaxCrossEntropy(), np.zeros((4, 3)), np.zeros(4, dtype=int), lr=0.1, epochs=1, batch_size=0, rng=rng)
 
 
 def test_initialization_is_seeded_by_the_rng_and_bounded_like_torch():

@@ -258,6 +258,8 @@ def train(
     """
     if X.shape[0] != t.shape[0]:
         raise ValueError(f"X and t must have the same number of rows, got {X.shape} and {t.shape}")
+    if epochs <= 0 or batch_size <= 0:
+        raise ValueError(f"epochs and batch_size must be positive, got {epochs} and {batch_size}")
     history = []
     for _ in range(epochs):
         order = rng.permutation(X.shape[0])
