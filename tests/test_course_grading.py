@@ -18,6 +18,20 @@ CHAPTERS = sorted(p.stem for p in (ROOT / "solutions").glob("*.ipynb") if (ROOT 
 
 # chapter -> [(mutant name, answer grade_id, text in the solution, its wrong replacement, tests that must fail)]
 MUTANTS = {
+    "00_setup": [
+        ("mean_abs_error", "mse", "return float(np.mean((y_pred - y_true) ** 2))",
+         "return float(np.mean(np.abs(y_pred - y_true)))", {"test_mse_values", "test_mse_shapes"}),
+    ],
+    "02_logistic_regression": [
+        ("naive_softmax", "softmax_cross_entropy", "shifted = Z - Z.max(axis=1, keepdims=True)", "shifted = Z",
+         {"test_softmax_cross_entropy"}),
+    ],
+    "03_backprop": [
+        ("wrong_sign", "linear_backward", "return dout @ W.T, x.T @ dout, dout.sum(axis=0)",
+         "return dout @ W.T, -(x.T @ dout), dout.sum(axis=0)", {"test_linear_backward", "test_numerical_gradient"}),
+        ("relu_passes_all", "activation_backward", "return dout * (x > 0)", "return dout",
+         {"test_activation_backward"}),
+    ],
     "01_linear_regression": [
         ("wrong_sign", "mse_grad", "return 2.0 / X.shape[0] * (X.T @ residual)",
          "return -2.0 / X.shape[0] * (X.T @ residual)", {"test_mse_grad", "test_sgd", "test_diabetes"}),
