@@ -128,3 +128,23 @@ def test_forbidden_shortcuts_are_reported_and_cost_their_tests(tmp_path):
     assert [t.points for t in shortcut.tests] == [1, 0]
     assert "uses numpy.sum, which this exercise forbids" in shortcut.tests[1].message
     assert any("numpy.sum" in d for d in shortcut.diagnostics)
+
+
+def test_another_chapters_notebook_is_named_and_earns_nothing(tmp_path):
+    from demo_chapter import solution
+
+    (tmp_path / "solutions").mkdir()
+    (tmp_path / "solutions" / f"{CHAPTER}.ipynb").write_text(notebook_text(solution()))
+    other = cells.notebook([cells.code("def something_else():\n    return 1")])
+    other.metadata["course"] = {"chapter": "03_backprop"}
+    (tmp_path / "mixed_up").mkdir()
+    (tmp_path / "mixed_up" / f"{CHAPTER}.ipynb").write_text(notebook_text(other))
+    by_metadata = answered(GOOD_DOUBLE, GOOD_NORM)  # carries metadata course.chapter = 07_demo
+    (tmp_path / "renamed").mkdir()
+    (tmp_path / "renamed" / "my_homework.ipynb").write_text(notebook_text(by_metadata))
+    results = {r.student: r for r in grade_class([tmp_path / "mixed_up", tmp_path / "renamed"], tmp_path / "solutions",
+                                                 tmp_path / "out", jobs=2, limits=Limits(cell_seconds=30))}
+    mixed = results["mixed_up"]
+    assert mixed.status == "ok" and mixed.total == 0
+    assert any("holds 03_backprop's exercises" in d for d in mixed.diagnostics)
+    assert results["renamed"].chapter == CHAPTER and results["renamed"].total == 3
