@@ -32,6 +32,13 @@ MUTANTS = {
         ("relu_passes_all", "activation_backward", "return dout * (x > 0)", "return dout",
          {"test_activation_backward"}),
     ],
+    "04_activations": [
+        ("tanh_grad_sign", "others", "return 1.0 - np.tanh(x) ** 2", "return np.tanh(x) ** 2 - 1.0", {"test_others"}),
+    ],
+    "05_optimization": [
+        ("adam_without_bias_correction", "adam", "return w - lr / (1 - b1**t) * m / denom, (t, m, v)",
+         "return w - lr * m / (np.sqrt(v) + eps), (t, m, v)", {"test_adam", "test_race"}),
+    ],
     "01_linear_regression": [
         ("wrong_sign", "mse_grad", "return 2.0 / X.shape[0] * (X.T @ residual)",
          "return -2.0 / X.shape[0] * (X.T @ residual)", {"test_mse_grad", "test_sgd", "test_diabetes"}),
