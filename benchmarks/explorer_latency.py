@@ -1,8 +1,9 @@
 """Latency of one control change in the loss-surface explorer: recompute + redraw.
 
-For each surface, set the learning-rate slider to a new value (the observer recomputes every
-selected trajectory and moves the artists) and render the frame with ``fig.canvas.draw()``,
-which is what the ipympl canvas does before sending the image to the browser. The canvas is told
+For each surface, set the learning-rate slider to a new value: the observer recomputes every
+selected trajectory and repaints the canvas, blitting the moving artists onto the saved
+background when the axes did not change and rendering the whole figure when they did, and the
+canvas encodes the image it sends to the browser. The canvas is told
 a front end is connected (the ``initialized`` message JupyterLab sends), so it sends image
 diffs instead of also encoding a full PNG snapshot for the notebook file.
 
@@ -32,8 +33,7 @@ def change_latencies(explorer: LossSurfaceExplorer, repeats: int) -> np.ndarray:
     times = []
     for lr in np.geomspace(0.3, 3.0, repeats) * explorer.lr.value:
         start = time.perf_counter()
-        explorer.lr.value = float(lr)
-        explorer.fig.canvas.draw()
+        explorer.lr.value = float(lr)  # recompute, repaint and encode the frame for the browser
         times.append(time.perf_counter() - start)
     explorer.lr.value = explorer.lr.value  # leave it as it was found
     return np.array(times)

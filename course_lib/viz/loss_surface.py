@@ -131,6 +131,14 @@ class LossSurfaceExplorer:
         self.paths: dict[str, Array] = {}
         self.losses: dict[str, Array] = {}
         self._holding = False
+        # Blitting: the moving artists are drawn on top of a saved background (axes, ticks, image,
+        # contours), so a control change repaints a few lines instead of the whole figure.
+        self._moving = [*self.lines.values(), *self.curves.values(), self.start_marker]
+        for artist in self._moving:
+            artist.set_animated(True)
+        self._background = None
+        self._static_key = None
+        self.fig.canvas.mpl_connect("draw_event", self._on_draw)
         self._set_surface()
         # Lay the figure out once, then freeze it: constrained layout would cost half of every frame.
         self.fig.canvas.draw()
@@ -168,6 +176,7 @@ class LossSurfaceExplorer:
             slider.value = value
             slider.min, slider.max = lo, hi
         self._holding = False
+        self._static_key = None  # a new surface chooses its own loss-axis limits
         self._draw_contour(s)
         self.update()
 
@@ -225,15 +234,47 @@ class LossSurfaceExplorer:
             self.lines[m].set_visible(m in self.methods.value)
             self.curves[m].set_visible(m in self.methods.value)
         self.start_marker.set_data([start[0]], [start[1]])
-        self._rescale_loss_axis()
         self.readout.value = lr_readout(s, self.lr.value)
-        self.fig.canvas.draw_idle()
+        self._redraw()
 
-    def _rescale_loss_axis(self) -> None:
+    def _loss_limits(self) -> tuple[float, float]:
+        """Loss-axis limits in whole decades, kept while the curves still fit and fill them reasonably.
+
+        Keeping the axis unchanged is what lets a control change blit instead of redrawing every tick.
+        """
         gaps = [np.maximum(v - self.current.floor, 1e-16) for v in self.losses.values()]
         finite = np.concatenate([g[np.isfinite(g)] for g in gaps]) if gaps else np.array([])
         low, high = (finite.min(), finite.max()) if finite.size else (1e-3, 1.0)
+        low, high = max(low, 1e-16), min(max(high, low), 1e12)
+        wanted = (10.0 ** np.floor(np.log10(low)), 10.0 ** (np.floor(np.log10(high)) + 1))
+        if self._static_key is not None:
+            kept = self._static_key[3]
+            spare = np.log10(kept[1] / kept[0]) - np.log10(wanted[1] / wanted[0])  # unused decades
+            if kept[0] <= wanted[0] and wanted[1] <= kept[1] and spare <= 4:
+                return kept
+        return wanted
+
+    def _redraw(self) -> None:
+        """Repaint: blit the moving artists when the static part is unchanged, else draw everything."""
+        key = (self.surface.value, tuple(self.methods.value), self.steps.value, self._loss_limits())
+        if key == self._static_key and self._background is not None:
+            canvas = self.fig.canvas
+            canvas.restore_region(self._background)
+            self._draw_moving()
+            canvas.blit(self.fig.bbox)
+            return
+        self._static_key = key
         self.ax_loss.set_xlim(0, max(self.steps.value, 1))
-        self.ax_loss.set_ylim(max(low, 1e-16) / 3, min(high, 1e12) * 3)
+        self.ax_loss.set_ylim(*key[3])
         handles = [self.curves[m] for m in METHODS if m in self.methods.value]
         self.ax_loss.legend(handles=handles, loc="upper right", fontsize=8)
+        self.fig.canvas.draw()  # fires draw_event: a new background is saved, moving artists drawn on it
+
+    def _on_draw(self, _event) -> None:
+        self._background = self.fig.canvas.copy_from_bbox(self.fig.bbox)
+        self._draw_moving()
+
+    def _draw_moving(self) -> None:
+        for artist in self._moving:
+            if artist.get_visible():
+                artist.axes.draw_artist(artist)
