@@ -17,7 +17,7 @@ Shapes: N batch, D inputs, M outputs, C classes. Weights are stored (D, M) so th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -174,7 +174,14 @@ class Sequential(Layer):
 # ---------------------------------------------------------------------------
 
 class Loss:
-    """A loss layer ends the graph: its backward takes no upstream gradient (dL/dL = 1)."""
+    """A loss layer ends the graph: its backward takes no upstream gradient (dL/dL = 1).
+
+    Each subclass names the pair of functions from ``scratch.losses`` it wraps: ``value(z, t)``
+    for forward and ``grad(z, t)`` for backward.
+    """
+
+    value: Callable[[Array, Array], float]
+    grad: Callable[[Array, Array], Array]
 
     def __init__(self) -> None:
         self.cache: tuple | None = None
@@ -183,51 +190,33 @@ class Loss:
         return self.forward(z, t)
 
     def forward(self, z: Array, t: Array) -> float:
-        raise NotImplementedError
+        loss = self.value(z, t)  # validates shapes and labels before anything is cached
+        self.cache = (z, t)
+        return loss
 
     def backward(self) -> Array:
         if self.cache is None:
             raise RuntimeError(f"{type(self).__name__}.backward was called before forward: run forward first")
-        return self._grad(*self.cache)
-
-    def _grad(self, z: Array, t: Array) -> Array:
-        raise NotImplementedError
+        return self.grad(*self.cache)
 
 
 class MSELoss(Loss):
     """E = 1/2 sum (y - t)^2 over every entry; dE/dy = y - t.   y, t (N, M)."""
 
-    def forward(self, z: Array, t: Array) -> float:
-        value = losses.mse(z, t)
-        self.cache = (z, t)
-        return value
-
-    def _grad(self, z: Array, t: Array) -> Array:
-        return losses.mse_grad(z, t)
+    value, grad = staticmethod(losses.mse), staticmethod(losses.mse_grad)
 
 
 class SoftmaxCrossEntropy(Loss):
     """Mean cross-entropy of softmax(z) against class indices t.   z (N, C), t (N,) int."""
 
-    def forward(self, z: Array, t: Array) -> float:
-        value = losses.cross_entropy(z, t)
-        self.cache = (z, t)
-        return value
-
-    def _grad(self, z: Array, t: Array) -> Array:
-        return losses.cross_entropy_grad(z, t)
+    value, grad = staticmethod(losses.cross_entropy), staticmethod(losses.cross_entropy_grad)
 
 
 class BCEWithLogits(Loss):
     """Mean binary cross-entropy of sigmoid(z) against t in [0, 1].   z, t (N, 1) or (N,)."""
 
-    def forward(self, z: Array, t: Array) -> float:
-        value = losses.binary_cross_entropy_with_logits(z, t)
-        self.cache = (z, t)
-        return value
-
-    def _grad(self, z: Array, t: Array) -> Array:
-        return losses.binary_cross_entropy_with_logits_grad(z, t)
+    value = staticmethod(losses.binary_cross_entropy_with_logits)
+    grad = staticmethod(losses.binary_cross_entropy_with_logits_grad)
 
 
 # ---------------------------------------------------------------------------
