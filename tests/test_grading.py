@@ -24,8 +24,7 @@ def graded(tmp_path_factory):
     (classroom / "unknown_chapter").mkdir()
     (classroom / "unknown_chapter" / "homework.ipynb").write_text(notebook_text(cells.notebook([cells.code("1")])))
     out = root / "out"
-    results = grade_class([classroom / s for s in sorted(p.name for p in classroom.iterdir())],
-                          root / "solutions", out, jobs=2, limits=Limits(cell_seconds=5, notebook_seconds=60, memory_mb=3072))
+    results = grade_class([classroom], root / "solutions", out, jobs=2, limits=Limits(cell_seconds=5, notebook_seconds=60, memory_mb=3072))
     return {r.student: r for r in results}, out, root
 
 

@@ -68,10 +68,14 @@ class Submission:
 
 
 def find_submissions(paths: list[Path], chapters: set[str]) -> list[Submission]:
-    """Folders are one student each (their *.ipynb inside); a file is named for its student or chapter."""
+    """A folder holding notebooks is one student's; a folder of folders is a class, one folder per
+    student; a file is named for its student, or for its chapter inside the student's folder."""
     found = []
     for path in map(Path, paths):
-        if path.is_dir():
+        if path.is_dir() and not any(path.glob("*.ipynb")):
+            found += find_submissions(sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")),
+                                      chapters)
+        elif path.is_dir():
             found += [Submission(path.name, nb) for nb in sorted(path.rglob("*.ipynb")) if ".ipynb_checkpoints" not in nb.parts]
         elif path.exists():
             student = path.parent.name if path.stem in chapters else path.stem
