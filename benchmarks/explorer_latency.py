@@ -67,7 +67,7 @@ def main() -> None:
     args = parser.parse_args()
     repeats = 3 if args.quick else 30
     explorer = LossSurfaceExplorer()
-    explorer.fig.canvas._handle_message(explorer.fig.canvas, {"type": "initialized"}, [])
+    explorer.fig.canvas._handle_custom_msg({"type": "initialized"}, [])  # as JupyterLab does on display
     print(f"one control change = recompute {len(explorer.methods.value)} trajectories of "
           f"{explorer.steps.value} steps ({', '.join(explorer.methods.value)}) + redraw; {repeats} changes\n")
     print(f"{'surface':<11} {'median ms':>10} {'p95 ms':>8} {'rebuild median ms':>18} {'speed-up':>9}")

@@ -138,19 +138,24 @@ class LossSurfaceExplorer:
             artist.set_animated(True)
         self._background = None
         self._static_key = None
+        # ipympl shows nothing if its canvas renders before a browser displays it, so until the
+        # browser says "initialized" frames are only requested (draw_idle), never rendered here.
+        self._live = False
+        self.fig.canvas.on_msg(self._on_canvas_msg)
         self.fig.canvas.mpl_connect("draw_event", self._on_draw)
         self._set_surface()
         # Lay the figure out once, then freeze it: constrained layout would cost half of every frame.
-        self.fig.canvas.draw()
+        self.fig.draw_without_rendering()
         self.fig.set_layout_engine("none")
 
         for control in (self.methods, self.lr, self.momentum, self.beta2, self.steps, self.start_x, self.start_y):
             control.observe(self._on_change, names="value")
         self.surface.observe(self._on_surface, names="value")
         self.fig.canvas.mpl_connect("button_press_event", self._on_click)
-        controls = widgets.VBox([self.surface, self.methods, self.lr, self.momentum, self.beta2, self.steps,
-                                 self.start_x, self.start_y])
-        self.widget = widgets.VBox([widgets.HBox([controls, self.fig.canvas]), self.readout])
+        # Controls in two columns above the figure: side by side they would squeeze a notebook-wide canvas.
+        controls = widgets.HBox([widgets.VBox([self.surface, self.methods]),
+                                 widgets.VBox([self.lr, self.momentum, self.beta2, self.steps, self.start_x, self.start_y])])
+        self.widget = widgets.VBox([controls, self.readout, self.fig.canvas])
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
@@ -257,7 +262,7 @@ class LossSurfaceExplorer:
     def _redraw(self) -> None:
         """Repaint: blit the moving artists when the static part is unchanged, else draw everything."""
         key = (self.surface.value, tuple(self.methods.value), self.steps.value, self._loss_limits())
-        if key == self._static_key and self._background is not None:
+        if key == self._static_key and self._live and self._background is not None:
             canvas = self.fig.canvas
             canvas.restore_region(self._background)
             self._draw_moving()
@@ -268,9 +273,18 @@ class LossSurfaceExplorer:
         self.ax_loss.set_ylim(*key[3])
         handles = [self.curves[m] for m in METHODS if m in self.methods.value]
         self.ax_loss.legend(handles=handles, loc="upper right", fontsize=8)
-        self.fig.canvas.draw()  # fires draw_event: a new background is saved, moving artists drawn on it
+        if self._live:
+            self.fig.canvas.draw()  # fires draw_event: a new background is saved, moving artists drawn on it
+        else:
+            self.fig.canvas.draw_idle()
+
+    def _on_canvas_msg(self, _canvas, content: dict, _buffers) -> None:
+        if content.get("type") == "initialized":
+            self._live = True
 
     def _on_draw(self, _event) -> None:
+        if not self._live:  # a layout pass, not a rendered frame: nothing to keep
+            return
         self._background = self.fig.canvas.copy_from_bbox(self.fig.bbox)
         self._draw_moving()
 
