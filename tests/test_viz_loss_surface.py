@@ -141,3 +141,22 @@ def test_bad_input():
         trajectory(s, "Lion", 0.1, np.zeros(2), 10)
     with pytest.raises(ValueError, match="lambda"):
         surfaces.quadratic((10.0, 1.0))
+
+
+def test_nothing_is_rendered_before_the_browser_connects(monkeypatch):
+    """ipympl loses a frame rendered before its canvas is displayed (the figure stays blank)."""
+    from ipympl.backend_nbagg import Canvas
+
+    from course_lib.viz.loss_surface import LossSurfaceExplorer
+
+    rendered = []
+    real_draw = Canvas.draw
+    monkeypatch.setattr(Canvas, "draw", lambda self: rendered.append(1) or real_draw(self))
+    explorer = LossSurfaceExplorer()
+    explorer.lr.value = 0.07
+    assert rendered == []
+    explorer.fig.canvas._handle_custom_msg({"type": "initialized"}, [])  # what JupyterLab sends on display
+    explorer.steps.value = 50  # the axes change: a full frame is rendered
+    assert rendered == [1]
+    explorer.lr.value = 0.071  # same axes: the moving artists are blitted onto the saved background
+    assert rendered == [1] and explorer._background is not None
