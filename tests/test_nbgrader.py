@@ -12,7 +12,7 @@ pytest.importorskip("nbgrader")
 from course_lib.grading.build import notebook_text  # noqa: E402
 from course_lib.grading.grade import grade_class  # noqa: E402
 from course_lib.grading.runner import Limits  # noqa: E402
-from demo_chapter import CHAPTER, FIXTURES, solution, write_class  # noqa: E402
+from demo_chapter import CHAPTER, solution, write_class  # noqa: E402
 
 STUDENTS = ["good", "blank", "wrong_sign", "in_place"]
 

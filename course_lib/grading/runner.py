@@ -127,11 +127,10 @@ class Worker:
             except (ProcessLookupError, PermissionError):
                 self.process.kill()
         self.process.wait()
-        for stream in (self.process.stdin,):
-            try:
-                stream.close()
-            except OSError:
-                pass
+        try:
+            self.process.stdin.close()
+        except OSError:
+            pass  # the pipe broke when the process died
         os.close(self._answers)
 
 

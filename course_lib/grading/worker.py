@@ -89,24 +89,26 @@ def install_guard(workdir: str) -> None:
 
 
 def watch_forbidden(names: list[str], used: list[str]) -> None:
-    """Wrap each forbidden function ('torch.nn.functional.conv2d') so a call from a cell is reported."""
+    """Wrap each forbidden function ('torch.nn.functional.conv2d') so a call from a cell is reported.
+
+    A forbidden module ('torch.autograd') has its ``grad`` and ``backward`` entry points watched.
+    """
     import importlib
+    import types
 
     for dotted in names:
         module_name, _, attr = dotted.rpartition(".")
         try:
-            module = importlib.import_module(module_name)
-            original = getattr(module, attr)
-        except (ImportError, AttributeError):
-            try:  # a module itself, e.g. "torch.autograd": watch its grad/backward entry points
-                module = importlib.import_module(dotted)
-            except ImportError:
-                continue
-            for entry in ("grad", "backward"):
-                if hasattr(module, entry):
-                    _wrap(module, entry, dotted, used)
+            owner = importlib.import_module(module_name)
+        except ImportError:
             continue
-        _wrap(module, attr, dotted, used)
+        target = getattr(owner, attr, None)
+        if isinstance(target, types.ModuleType):
+            for entry in ("grad", "backward"):
+                if hasattr(target, entry):
+                    _wrap(target, entry, dotted, used)
+        elif callable(target):
+            _wrap(owner, attr, dotted, used)
 
 
 def _wrap(owner: Any, attr: str, label: str, used: list[str]) -> None:
@@ -114,7 +116,7 @@ def _wrap(owner: Any, attr: str, label: str, used: list[str]) -> None:
 
     def watched(*args: Any, **kwargs: Any) -> Any:
         caller = sys._getframe(1).f_code.co_filename
-        if caller.startswith("<ipython-input") or "ipykernel" in caller or caller.startswith("/tmp/ipykernel"):
+        if caller.startswith("<ipython-input"):  # how IPython names the code of a cell
             used.append(label)
         return original(*args, **kwargs)
 

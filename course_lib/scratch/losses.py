@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from course_lib.scratch import activations
+
 Array = np.ndarray
 
 
@@ -81,17 +83,17 @@ def sigmoid(z: Array) -> Array:
     """sigma(z) = 1 / (1 + e^-z), elementwise, any shape; never overflows.
 
     For z >= 0 use 1 / (1 + e^-z); for z < 0 the equal form e^z / (1 + e^z). Both only
-    exponentiate -|z| <= 0, so e^(...) lies in (0, 1].
+    exponentiate -|z| <= 0, so e^(...) lies in (0, 1]. The formula lives with the other
+    activations (``scratch.activations``); here logits are also checked to be finite.
     """
     _as_float_array("z", z)
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return activations.sigmoid(z)
 
 
 def sigmoid_grad(z: Array) -> Array:
     """d sigma / d z = sigma(z) (1 - sigma(z)), elementwise, same shape as ``z``."""
-    s = sigmoid(z)
-    return s * (1.0 - s)
+    _as_float_array("z", z)
+    return activations.sigmoid_grad(z)
 
 
 def binary_cross_entropy_with_logits(z: Array, t: Array) -> float:
