@@ -4,6 +4,7 @@
     >>> s.value(np.array([1.0, 1.0])), s.grad(np.array([0.0, 0.0]))
     (0.0, array([-2., 0.]))
     >>> Z = s.f(X, Y)          # on a grid: X, Y (G, G) -> Z (G, G)
+    >>> s.grad(W)              # many points at once: W (K, 2) -> (K, 2)
 
 =============  ===========================================================  ==================
 surface        f(x, y)                                                      what it shows
@@ -35,10 +36,12 @@ Array = np.ndarray
 class Surface:
     """A loss f(x, y) on the plane, its gradient, and how to show it.
 
-    ``f`` works elementwise on arrays of any (same) shape; ``grad`` maps w (2,) to (2,).
+    ``f`` works elementwise on arrays of any (same) shape; ``grad`` maps points w (..., 2) to
+    gradients (..., 2), so several optimizers can share one call per step.
     ``extent`` = (x_lo, x_hi, y_lo, y_hi) is the box to draw; ``start`` (2,) a good first point;
     ``minimum`` (2,) the global minimiser where known; ``floor`` a lower bound of f used to draw
-    f - floor on a log scale; ``hessian`` (2, 2) where f is quadratic.
+    f - floor on a log scale; ``hessian`` (2, 2) where f is quadratic; ``fused`` computes f and
+    grad in one pass where that saves work (the net's forward pass serves both).
     """
 
     name: str
@@ -51,10 +54,17 @@ class Surface:
     floor: float = 0.0
     hessian: Array | None = None
     grid: tuple[Array, Array, Array] | None = field(default=None, repr=False)
+    fused: Callable[[Array], tuple[Array, Array]] | None = field(default=None, repr=False)
 
     def value(self, w: Array) -> float:
         """f at one point w (2,)."""
         return float(self.f(w[0], w[1]))
+
+    def value_and_grad(self, w: Array) -> tuple[Array, Array]:
+        """f (...,) and its gradient (..., 2) at points w (..., 2)."""
+        if self.fused is not None:
+            return self.fused(w)
+        return self.f(w[..., 0], w[..., 1]), self.grad(w)
 
     def evaluate_grid(self, resolution: int = 100) -> tuple[Array, Array, Array]:
         """Axes xs (R,), ys (R,) and values Z (R, R) (rows = y) over ``extent``; cached when precomputed."""
@@ -67,7 +77,8 @@ class Surface:
 
 
 def _vec(gx: Array, gy: Array) -> Array:
-    return np.array([gx, gy], dtype=np.float64)
+    """Pack the partial derivatives (...,) and (...,) into gradients (..., 2)."""
+    return np.stack(np.broadcast_arrays(gx, gy), axis=-1).astype(np.float64)
 
 
 def quadratic(lambdas: tuple[float, float] = (1.0, 10.0)) -> Surface:
@@ -78,10 +89,14 @@ def quadratic(lambdas: tuple[float, float] = (1.0, 10.0)) -> Surface:
     return Surface(
         "quadratic", f"({l1:g} x² + {l2:g} y²) / 2",
         f=lambda x, y: 0.5 * (l1 * x**2 + l2 * y**2),
-        grad=lambda w: _vec(l1 * w[0], l2 * w[1]),
+        grad=lambda w: _vec(l1 * w[..., 0], l2 * w[..., 1]),
         extent=(-3.0, 3.0, -2.0, 2.0), start=np.array([-2.5, 1.5]), minimum=np.zeros(2),
         hessian=np.diag([l1, l2]),
     )
+
+
+def _rosenbrock_grad(x: Array, y: Array) -> Array:
+    return _vec(-2 * (1 - x) - 400 * x * (y - x**2), 200 * (y - x**2))
 
 
 def rosenbrock() -> Surface:
@@ -89,7 +104,7 @@ def rosenbrock() -> Surface:
     return Surface(
         "rosenbrock", "(1 − x)² + 100 (y − x²)²",
         f=lambda x, y: (1 - x) ** 2 + 100 * (y - x**2) ** 2,
-        grad=lambda w: _vec(-2 * (1 - w[0]) - 400 * w[0] * (w[1] - w[0] ** 2), 200 * (w[1] - w[0] ** 2)),
+        grad=lambda w: _rosenbrock_grad(w[..., 0], w[..., 1]),
         extent=(-2.0, 2.0, -1.0, 3.0), start=np.array([-1.5, 2.0]), minimum=np.array([1.0, 1.0]),
     )
 
@@ -102,7 +117,7 @@ def _beale_f(x: Array, y: Array) -> Array:
 
 
 def _beale_grad(w: Array) -> Array:
-    x, y = w
+    x, y = w[..., 0], w[..., 1]
     gx = gy = 0.0
     for i, c in enumerate(_BEALE_C):
         r = c - x + x * y ** (i + 1)
@@ -124,7 +139,7 @@ def saddle() -> Surface:
     return Surface(
         "saddle", "x² − y²/2 + y⁴/4",
         f=lambda x, y: x**2 - 0.5 * y**2 + 0.25 * y**4,
-        grad=lambda w: _vec(2 * w[0], -w[1] + w[1] ** 3),
+        grad=lambda w: _vec(2 * w[..., 0], -w[..., 1] + w[..., 1] ** 3),
         extent=(-2.0, 2.0, -1.6, 1.6), start=np.array([-1.8, 0.01]), minimum=np.array([0.0, 1.0]), floor=-0.25,
     )
 
@@ -180,6 +195,72 @@ def _train_mlp(X: Array, y: Array, hidden: int, rng: np.random.Generator, steps:
     return params
 
 
+class NetPlane:
+    """The loss of the tanh MLP of ``mlp_loss_and_grads`` on the plane theta* + a d1 + b d2.
+
+    Batched over points: ``loss(a, b)`` takes a, b (G,) and returns (G,); ``value_and_grad(w)`` takes
+    w (..., 2) = (a, b) and returns L (...,) and (dL/da, dL/db) (..., 2). By the chain rule,
+    dL/da = <grad_theta L, d1>: the gradient in parameter space, projected on the plane.
+    A batch of G points is G networks with G weight sets, run as one batched matmul per layer.
+
+    Each layer's weights and bias are held as one matrix A = [W; b] acting on [h, 1], so a layer
+    is one matmul forward, one backward, and one projection on the directions.
+    """
+
+    def __init__(self, theta: list[Array], d1: list[Array], d2: list[Array], X: Array, y: Array) -> None:
+        self.y = y
+        self.A = [np.vstack([W, b]) for W, b in zip(theta[::2], theta[1::2])]  # (in + 1, out) per layer
+        # Per layer, the two directions as rows: (2, (in + 1) out), so A(a, b) = A + (a, b) @ D.
+        self.D = [np.stack([np.vstack([d[i], d[i + 1]]).ravel() for d in (d1, d2)]) for i in range(0, len(theta), 2)]
+        # The input layer is linear in (a, b): [X, 1] A1(a, b) = [X, 1] A1 + (a, b) @ [X, 1] D1, computed once.
+        X1 = _with_ones(X)
+        self.pre1 = X1 @ self.A[0]                                                     # (N, H)
+        self.pre1_D = np.stack([(X1 @ D.reshape(self.A[0].shape)).ravel() for D in self.D[0]])  # (2, N H)
+
+    def _layer(self, ab: Array, i: int) -> Array:
+        """Layer i's [W; b] at every point: ab (G, 2) -> (G, in + 1, out)."""
+        return self.A[i] + (ab @ self.D[i]).reshape(-1, *self.A[i].shape)
+
+    def _forward(self, ab: Array) -> tuple[Array, ...]:
+        """At every point ab (G, 2): inputs [h1, 1], [h2, 1] (G, N, H+1), A2 (G, H+1, H), A3 (G, H+1, 1), logits z (G, N)."""
+        h1 = _with_ones(np.tanh(self.pre1 + (ab @ self.pre1_D).reshape(-1, *self.pre1.shape)))
+        A2, A3 = self._layer(ab, 1), self._layer(ab, 2)
+        h2 = _with_ones(np.tanh(h1 @ A2))
+        return h1, h2, A2, A3, (h2 @ A3)[..., 0]
+
+    def _bce(self, z: Array) -> Array:
+        """Mean BCE from logits per point: z (G, N) -> (G,). Stable: max(z, 0) - z y + log(1 + e^-|z|)."""
+        return np.mean(np.maximum(z, 0) - z * self.y + np.log1p(np.exp(-np.abs(z))), axis=-1)
+
+    def loss(self, a: Array, b: Array) -> Array:
+        """L at the points (a_g, b_g): a, b (G,) -> (G,)."""
+        return self._bce(self._forward(np.stack([a, b], axis=-1))[-1])
+
+    def value_and_grad(self, w: Array) -> tuple[Array, Array]:
+        """L (...,) and (dL/da, dL/db) (..., 2) at points w (..., 2): ``mlp_loss_and_grads``, batched."""
+        ab = np.asarray(w, dtype=np.float64).reshape(-1, 2)
+        h1, h2, A2, A3, z = self._forward(ab)
+        dz = (0.5 * (1 + np.tanh(0.5 * z)) - self.y)[..., None] / z.shape[-1]  # (G, N, 1): (sigmoid(z) - y) / N
+        da2 = (dz @ A3[:, :-1].transpose(0, 2, 1)) * (1 - h2[..., :-1] ** 2)  # (G, N, H); the bias row has no input
+        da1 = (da2 @ A2[:, :-1].transpose(0, 2, 1)) * (1 - h1[..., :-1] ** 2)  # (G, N, H)
+        G = len(ab)
+        # Chain rule through theta(a, b): dL/da = <dL/dtheta, d1>, layer by layer. For the first
+        # layer <[X, 1]^T da1, D1> = <da1, [X, 1] D1>, which was computed once.
+        g = (da1.reshape(G, -1) @ self.pre1_D.T
+             + (h1.transpose(0, 2, 1) @ da2).reshape(G, -1) @ self.D[1].T
+             + (h2.transpose(0, 2, 1) @ dz).reshape(G, -1) @ self.D[2].T)
+        return self._bce(z).reshape(np.shape(w)[:-1]), g.reshape(np.shape(w))
+
+    def grad(self, w: Array) -> Array:
+        """(dL/da, dL/db) at points w (..., 2) -> (..., 2)."""
+        return self.value_and_grad(w)[1]
+
+
+def _with_ones(h: Array) -> Array:
+    """Append a column of ones: h (..., N, H) -> (..., N, H + 1), the input of a layer held as [W; b]."""
+    return np.concatenate([h, np.ones((*h.shape[:-1], 1))], axis=-1)
+
+
 def net(seed: int = 0, n: int = 100, hidden: int = 8, steps: int = 400, resolution: int = 61) -> Surface:
     """Loss of a 2-8-8-1 tanh net trained on moons, on the plane theta* + a d1 + b d2 (a, b in [-1, 1]).
 
@@ -191,46 +272,19 @@ def net(seed: int = 0, n: int = 100, hidden: int = 8, steps: int = 400, resoluti
     X, y = make_moons(n, rng, noise=0.15)
     y = y.astype(np.float64)
     theta = _train_mlp(X, y, hidden, rng, steps)
-    d1, d2 = filter_normalized_direction(theta, rng), filter_normalized_direction(theta, rng)
-
-    # theta(a, b) = theta* + a d1 + b d2 on flat vectors: three array operations per point
-    # instead of three per parameter, which matters when the explorer asks for hundreds of gradients.
-    sizes = np.cumsum([t.size for t in theta])[:-1]
-    flat_theta = np.concatenate([t.ravel() for t in theta])
-    directions = np.stack([np.concatenate([u.ravel() for u in d]) for d in (d1, d2)])  # (2, P)
-
-    def at(a: float, b: float) -> list[Array]:
-        flat = flat_theta + a * directions[0] + b * directions[1]
-        return [part.reshape(t.shape) for part, t in zip(np.split(flat, sizes), theta)]
+    plane = NetPlane(theta, filter_normalized_direction(theta, rng), filter_normalized_direction(theta, rng), X, y)
 
     def f(a: Array, b: Array) -> Array:
         a, b = np.broadcast_arrays(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
-        flat = [_grid_loss(theta, d1, d2, X, y, a.ravel(), b.ravel())]
-        return flat[0].reshape(a.shape)
-
-    def grad(w: Array) -> Array:
-        _, g = mlp_loss_and_grads(at(w[0], w[1]), X, y)
-        # Chain rule through theta(a, b): dL/da = <grad_theta L, d1>, dL/db = <grad_theta L, d2>.
-        return directions @ np.concatenate([gi.ravel() for gi in g])
+        return plane.loss(a.ravel(), b.ravel()).reshape(a.shape)
 
     surface = Surface(
-        "net", "BCE of a 2-8-8-1 tanh net at θ* + a d₁ + b d₂", f=f, grad=grad,
-        extent=(-1.0, 1.0, -1.0, 1.0), start=np.array([-0.8, 0.7]), minimum=np.zeros(2),
+        "net", "BCE of a 2-8-8-1 tanh net at θ* + a d₁ + b d₂", f=f, grad=plane.grad,
+        fused=plane.value_and_grad, extent=(-1.0, 1.0, -1.0, 1.0), start=np.array([-0.8, 0.7]), minimum=np.zeros(2),
     )
     xs = np.linspace(-1.0, 1.0, resolution)
     A, B = np.meshgrid(xs, xs)
     return Surface(**{**surface.__dict__, "grid": (xs, xs, f(A, B))})
-
-
-def _grid_loss(theta: list[Array], d1: list[Array], d2: list[Array], X: Array, y: Array,
-               a: Array, b: Array) -> Array:
-    """Loss at G points theta + a_g d1 + b_g d2 at once: a, b (G,) -> (G,), batched over the grid."""
-    W1, b1, W2, b2, W3, b3 = (t[None] + a.reshape(-1, *[1] * t.ndim) * u[None] + b.reshape(-1, *[1] * t.ndim) * v[None]
-                              for t, u, v in zip(theta, d1, d2))
-    h1 = np.tanh(np.einsum("nd,gdh->gnh", X, W1) + b1[:, None, :])
-    h2 = np.tanh(h1 @ W2 + b2[:, None, :])
-    z = (h2 @ W3)[..., 0] + b3
-    return np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))), axis=1)
 
 
 SURFACES: dict[str, Callable[[], Surface]] = {

@@ -12,7 +12,14 @@ import torch  # noqa: E402
 from matplotlib.backend_bases import MouseEvent  # noqa: E402
 
 from course_lib import surfaces  # noqa: E402
-from course_lib.viz.loss_surface import METHODS, LossSurfaceExplorer, lr_readout, trajectory  # noqa: E402
+from course_lib.viz.loss_surface import (  # noqa: E402
+    METHODS,
+    LossSurfaceExplorer,
+    lr_readout,
+    make_optimizer,
+    trajectories,
+    trajectory,
+)
 
 TORCH_FORMS = {
     "quadratic": lambda x, y: 0.5 * (x**2 + 10 * y**2),
@@ -53,6 +60,33 @@ def test_mlp_gradients_match_torch():
         np.testing.assert_allclose(g, r.numpy(), rtol=1e-10, atol=1e-13)
 
 
+@pytest.mark.parametrize("name", sorted(surfaces.SURFACES))
+def test_gradients_are_batched_over_points(name, net_surface):
+    s = net_surface if name == "net" else surfaces.SURFACES[name]()
+    W = np.random.default_rng(2).uniform(-0.9, 0.9, size=(4, 3, 2))
+    values, grads = s.value_and_grad(W)
+    assert values.shape == (4, 3) and grads.shape == (4, 3, 2)
+    np.testing.assert_allclose(grads, s.grad(W), rtol=1e-13, atol=1e-14)
+    for index in np.ndindex(4, 3):
+        np.testing.assert_allclose(grads[index], s.grad(W[index]), rtol=1e-12, atol=1e-14)
+        assert values[index] == pytest.approx(s.value(W[index]), rel=1e-12)
+
+
+def test_net_plane_is_the_projected_parameter_gradient():
+    """On theta* + a d1 + b d2 the plane's (L, dL/da, dL/db) are L and <grad L, d1>, <grad L, d2> of the MLP."""
+    rng = np.random.default_rng(3)
+    X, y = rng.normal(size=(30, 2)), rng.integers(0, 2, 30).astype(float)
+    shapes = [(2, 5), (5,), (5, 5), (5,), (5, 1), (1,)]
+    theta, d1, d2 = ([rng.normal(size=s) for s in shapes] for _ in range(3))  # bias directions too
+    plane = surfaces.NetPlane(theta, d1, d2, X, y)
+    for a, b in rng.uniform(-1, 1, size=(4, 2)):
+        loss, grads = surfaces.mlp_loss_and_grads([t + a * u + b * v for t, u, v in zip(theta, d1, d2)], X, y)
+        expected = [sum(np.sum(g * u) for g, u in zip(grads, d)) for d in (d1, d2)]
+        value, grad = plane.value_and_grad(np.array([a, b]))
+        assert value == pytest.approx(loss, rel=1e-12)
+        np.testing.assert_allclose(grad, expected, rtol=1e-10, atol=1e-13)
+
+
 def test_net_surface_is_filter_normalized_and_consistent(net_surface):
     s = net_surface
     rng = np.random.default_rng(0)
@@ -81,6 +115,28 @@ def test_trajectory_runs_the_real_optimizer():
     np.testing.assert_allclose(path[-1], w.detach().numpy(), atol=1e-10)
     assert path.shape == (51, 2) and losses.shape == (51,)
     np.testing.assert_allclose(losses, s.f(path[:, 0], path[:, 1]))
+
+
+@pytest.mark.parametrize("name", ["quadratic", "beale", "net"])
+def test_lockstep_runs_match_runs_alone(name, net_surface):
+    """Sharing a gradient call changes nothing: each path is what the optimizer does on its own,
+    including one that diverges (SGD at this lr) while the others go on."""
+    s = net_surface if name == "net" else surfaces.SURFACES[name]()
+    lr = 0.25 if name == "quadratic" else 0.02
+    together = trajectories(s, METHODS, lr, s.start, 60)
+    for m in METHODS:
+        w, path = s.start.copy(), [s.start.copy()]
+        opt = make_optimizer(m, w, lr)
+        with np.errstate(all="ignore"):
+            for _ in range(60):
+                opt.step([s.grad(w)])
+                path.append(w.copy())
+        path = np.array(path)
+        alone = np.where(np.maximum.accumulate(np.abs(path).max(axis=1) > 1e6)[:, None], np.nan, path)
+        np.testing.assert_allclose(together[m][0], alone, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(together[m][1], s.f(alone[:, 0], alone[:, 1]), rtol=1e-12, atol=1e-14)
+    if name == "quadratic":
+        assert np.isnan(together["SGD"][0][-1]).all() and np.isfinite(together["Adam"][0]).all()
 
 
 def test_gradient_descent_threshold_on_the_quadratic():

@@ -8,10 +8,11 @@ Left: contours of the surface with one trajectory per optimizer. Right: loss aga
 Click the contour plot to start from there. On the quadratic, the readout compares lr with
 1/lambda_max (the best step for the stiffest direction) and 2/lambda_max (divergence above).
 
-``trajectory`` holds the computation: it runs the course's own optimizers
+``trajectories`` holds the computation: it runs the course's own optimizers
 (``course_lib.scratch.optim``) on the surface's exact gradient, so the paths are those
-``torch.optim`` would take. The widget only wires controls to it and updates artists in place;
-the contour is redrawn only when the surface changes.
+``torch.optim`` would take. The optimizers step in lockstep, sharing one batched gradient
+call per step. The widget only wires controls to it and updates artists in place; the contour
+is redrawn only when the surface changes.
 """
 
 from __future__ import annotations
@@ -48,29 +49,40 @@ def make_optimizer(method: str, w: Array, lr: float, momentum: float = 0.9,
     raise ValueError(f"unknown method {method!r}; expected one of {METHODS}")
 
 
-def trajectory(surface: Surface, method: str, lr: float, start: Array, steps: int, momentum: float = 0.9,
-               betas: tuple[float, float] = (0.9, 0.999)) -> tuple[Array, Array]:
-    """Run ``steps`` updates from ``start`` (2,): the path (steps+1, 2) and f along it (steps+1,).
+def trajectories(surface: Surface, methods: tuple[str, ...], lr: float, start: Array, steps: int,
+                 momentum: float = 0.9, betas: tuple[float, float] = (0.9, 0.999)) -> dict[str, tuple[Array, Array]]:
+    """Run every method for ``steps`` updates from ``start`` (2,): {method: (path (steps+1, 2), f along it (steps+1,))}.
 
-    After divergence (|w| > 1e6 or a non-finite value) the remaining entries are NaN.
+    The optimizers advance in lockstep: their points are the rows of one array W (K, 2), so each
+    step asks the surface for all K gradients in one call, and each optimizer updates its own row
+    in place. After divergence (|w| > 1e6 or a non-finite value) a path's remaining entries are NaN.
     """
     start = np.asarray(start, dtype=np.float64)
     if start.shape != (2,):
         raise ValueError(f"start must have shape (2,), got {start.shape}")
     if int(steps) < 0:
         raise ValueError(f"steps must be >= 0, got {steps}")
-    path = np.full((int(steps) + 1, 2), np.nan)
-    w = start.copy()
-    opt = make_optimizer(method, w, lr, momentum, betas)
-    path[0] = w
-    with np.errstate(over="ignore", invalid="ignore"):
-        for t in range(1, int(steps) + 1):
-            opt.step([surface.grad(w)])
-            if not np.all(np.isfinite(w)) or np.abs(w).max() > DIVERGED:
-                break
-            path[t] = w
-        losses = surface.f(path[:, 0], path[:, 1])
-    return path, losses
+    methods, steps = tuple(dict.fromkeys(methods)), int(steps)  # each method once
+    W = np.tile(start, (len(methods), 1))
+    optimizers = [make_optimizer(m, W[k], lr, momentum, betas) for k, m in enumerate(methods)]  # W[k] is a view
+    paths, losses = np.empty((len(methods), steps + 1, 2)), np.empty((len(methods), steps + 1))
+    with np.errstate(all="ignore"):  # a diverging run overflows to inf and NaN; it is cut below
+        for t in range(steps + 1):
+            paths[:, t] = W
+            losses[:, t], grads = surface.value_and_grad(W)  # one call for every optimizer
+            if t < steps:
+                for optimizer, g in zip(optimizers, grads):
+                    optimizer.step([g])
+        diverged = ~np.isfinite(paths).all(axis=-1) | (np.abs(paths).max(axis=-1) > DIVERGED)  # (K, steps+1)
+    cut = np.maximum.accumulate(diverged, axis=1)  # from the first divergence on
+    paths[cut], losses[cut] = np.nan, np.nan
+    return {m: (paths[k], losses[k]) for k, m in enumerate(methods)}
+
+
+def trajectory(surface: Surface, method: str, lr: float, start: Array, steps: int, momentum: float = 0.9,
+               betas: tuple[float, float] = (0.9, 0.999)) -> tuple[Array, Array]:
+    """One method's path (steps+1, 2) and f along it (steps+1,): ``trajectories`` for a single method."""
+    return trajectories(surface, (method,), lr, start, steps, momentum, betas)[method]
 
 
 def lr_readout(surface: Surface, lr: float) -> str:
@@ -228,11 +240,12 @@ class LossSurfaceExplorer:
         s = self.current
         start = np.array([self.start_x.value, self.start_y.value])
         betas = (self.momentum.value, self.beta2.value)
-        self.paths, self.losses = {}, {}
+        selected = [m for m in METHODS if m in self.methods.value]
+        runs = trajectories(s, selected, self.lr.value, start, self.steps.value, self.momentum.value, betas)
+        self.paths = {m: path for m, (path, _) in runs.items()}
+        self.losses = {m: loss for m, (_, loss) in runs.items()}
         for m in METHODS:
-            if m in self.methods.value:
-                self.paths[m], self.losses[m] = trajectory(s, m, self.lr.value, start, self.steps.value,
-                                                           self.momentum.value, betas)
+            if m in runs:
                 gap = np.maximum(self.losses[m] - s.floor, 1e-16)  # log scale: keep exact zeros visible
                 self.lines[m].set_data(self.paths[m][:, 0], self.paths[m][:, 1])
                 self.curves[m].set_data(np.arange(len(gap)), gap)
