@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from course_lib.scratch.activations import sigmoid
+
 Array = np.ndarray
 
 
@@ -157,13 +159,21 @@ def mlp_loss_and_grads(params: list[Array], X: Array, y: Array) -> tuple[float, 
     h1 = np.tanh(X @ W1 + b1)
     h2 = np.tanh(h1 @ W2 + b2)
     z = (h2 @ W3 + b3)[:, 0]
-    # Stable BCE from logits: max(z, 0) - z y + log(1 + e^-|z|).
-    loss = float(np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))))
-    dz = (0.5 * (1 + np.tanh(0.5 * z)) - y)[:, None] / len(y)  # sigmoid(z) - y, per sample / N
+    loss, dz = float(_bce(z, y)), _bce_grad(z, y)[:, None]
     da2 = (dz @ W3.T) * (1 - h2**2)
     da1 = (da2 @ W2.T) * (1 - h1**2)
     grads = [X.T @ da1, da1.sum(0), h1.T @ da2, da2.sum(0), h2.T @ dz, dz.sum(0)]
     return loss, grads
+
+
+def _bce(z: Array, y: Array) -> Array:
+    """Mean BCE from logits over the last axis: z (..., N) -> (...,). Stable: max(z, 0) - z y + log(1 + e^-|z|)."""
+    return np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))), axis=-1)
+
+
+def _bce_grad(z: Array, y: Array) -> Array:
+    """d _bce / d z = (sigmoid(z) - y) / N, same shape as z (..., N)."""
+    return (sigmoid(z) - y) / z.shape[-1]
 
 
 def filter_normalized_direction(params: list[Array], rng: np.random.Generator) -> list[Array]:
@@ -228,19 +238,15 @@ class NetPlane:
         h2 = _with_ones(np.tanh(h1 @ A2))
         return h1, h2, A2, A3, (h2 @ A3)[..., 0]
 
-    def _bce(self, z: Array) -> Array:
-        """Mean BCE from logits per point: z (G, N) -> (G,). Stable: max(z, 0) - z y + log(1 + e^-|z|)."""
-        return np.mean(np.maximum(z, 0) - z * self.y + np.log1p(np.exp(-np.abs(z))), axis=-1)
-
     def loss(self, a: Array, b: Array) -> Array:
         """L at the points (a_g, b_g): a, b (G,) -> (G,)."""
-        return self._bce(self._forward(np.stack([a, b], axis=-1))[-1])
+        return _bce(self._forward(np.stack([a, b], axis=-1))[-1], self.y)
 
     def value_and_grad(self, w: Array) -> tuple[Array, Array]:
         """L (...,) and (dL/da, dL/db) (..., 2) at points w (..., 2): ``mlp_loss_and_grads``, batched."""
         ab = np.asarray(w, dtype=np.float64).reshape(-1, 2)
         h1, h2, A2, A3, z = self._forward(ab)
-        dz = (0.5 * (1 + np.tanh(0.5 * z)) - self.y)[..., None] / z.shape[-1]  # (G, N, 1): (sigmoid(z) - y) / N
+        dz = _bce_grad(z, self.y)[..., None]  # (G, N, 1)
         da2 = (dz @ A3[:, :-1].transpose(0, 2, 1)) * (1 - h2[..., :-1] ** 2)  # (G, N, H); the bias row has no input
         da1 = (da2 @ A2[:, :-1].transpose(0, 2, 1)) * (1 - h1[..., :-1] ** 2)  # (G, N, H)
         G = len(ab)
@@ -249,7 +255,7 @@ class NetPlane:
         g = (da1.reshape(G, -1) @ self.pre1_D.T
              + (h1.transpose(0, 2, 1) @ da2).reshape(G, -1) @ self.D[1].T
              + (h2.transpose(0, 2, 1) @ dz).reshape(G, -1) @ self.D[2].T)
-        return self._bce(z).reshape(np.shape(w)[:-1]), g.reshape(np.shape(w))
+        return _bce(z, self.y).reshape(np.shape(w)[:-1]), g.reshape(np.shape(w))
 
     def grad(self, w: Array) -> Array:
         """(dL/da, dL/db) at points w (..., 2) -> (..., 2)."""
