@@ -21,8 +21,8 @@ def test_mlp_matches_the_scratch_twin_in_value_and_gradient(activation, scratch_
     model = MLP([5, 7, 3], activation=activation, dtype=torch.float64)
     with torch.no_grad():
         for lin, ours in zip([model.net[0], model.net[2]], [scratch.layers[0], scratch.layers[2]]):
-            lin.weight.copy_(torch.tensor(ours.params["W"].T))  # torch stores (M, D)
-            lin.bias.copy_(torch.tensor(ours.params["b"]))
+            lin.weight.copy_(torch.tensor(ours.params["W"].data.T))  # torch stores (M, D)
+            lin.bias.copy_(torch.tensor(ours.params["b"].data))
     X, t = rng.standard_normal((6, 5)), rng.integers(0, 3, 6)
     loss = SoftmaxCrossEntropy()
     value = loss.forward(scratch.forward(X), t)
@@ -30,8 +30,8 @@ def test_mlp_matches_the_scratch_twin_in_value_and_gradient(activation, scratch_
     ref = F.cross_entropy(model(torch.tensor(X)), torch.tensor(t))
     ref.backward()
     assert value == pytest.approx(ref.item(), rel=1e-10)
-    np.testing.assert_allclose(model.net[0].weight.grad.numpy().T, scratch.layers[0].grads["W"], rtol=1e-8, atol=1e-12)
-    np.testing.assert_allclose(model.net[2].bias.grad.numpy(), scratch.layers[2].grads["b"], rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(model.net[0].weight.grad.numpy().T, scratch.layers[0].params["W"].grad, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(model.net[2].bias.grad.numpy(), scratch.layers[2].params["b"].grad, rtol=1e-8, atol=1e-12)
 
 
 def test_logistic_regression_binary_and_softmax_outputs():

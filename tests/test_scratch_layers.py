@@ -26,8 +26,8 @@ def torch_forward(net, x, activation):
     leaves, h = [], x
     for layer in net.layers:
         if isinstance(layer, Linear):
-            W = torch.tensor(layer.params["W"], requires_grad=True)
-            b = torch.tensor(layer.params["b"], requires_grad=True)
+            W = torch.tensor(layer.params["W"].data, requires_grad=True)
+            b = torch.tensor(layer.params["b"].data, requires_grad=True)
             leaves.append((layer, W, b))
             h = h @ W + b
         else:
@@ -63,8 +63,8 @@ def test_layer_engine_gradients_match_torch_autograd(widths, activation, loss_na
     assert value == pytest.approx(ref.item(), rel=1e-10)
     np.testing.assert_allclose(dX, Xt.grad.numpy(), rtol=1e-8, atol=1e-12)
     for layer, W, b in leaves:
-        np.testing.assert_allclose(layer.grads["W"], W.grad.numpy(), rtol=1e-8, atol=1e-12)
-        np.testing.assert_allclose(layer.grads["b"], b.grad.numpy(), rtol=1e-8, atol=1e-12)
+        np.testing.assert_allclose(layer.params["W"].grad, W.grad.numpy(), rtol=1e-8, atol=1e-12)
+        np.testing.assert_allclose(layer.params["b"].grad, b.grad.numpy(), rtol=1e-8, atol=1e-12)
 
 
 @pytest.mark.parametrize("make", [lambda r: Linear(4, 3, r), Sigmoid, Tanh, ReLU, lambda r: make_net([4, 5, 3], "tanh", r)])
@@ -118,9 +118,9 @@ def test_bad_shapes_raise_value_errors_naming_both_shapes():
 
 def test_initialization_is_seeded_by_the_rng_and_bounded_like_torch():
     a, b = Linear(50, 7, np.random.default_rng(3)), Linear(50, 7, np.random.default_rng(3))
-    np.testing.assert_array_equal(a.params["W"], b.params["W"])
-    assert a.params["W"].shape == (50, 7) and a.params["b"].shape == (7,)
-    assert np.abs(a.params["W"]).max() <= 1 / np.sqrt(50)
+    np.testing.assert_array_equal(a.params["W"].data, b.params["W"].data)
+    assert a.params["W"].data.shape == (50, 7) and a.params["b"].data.shape == (7,)
+    assert np.abs(a.params["W"].data).max() <= 1 / np.sqrt(50)
 
 
 def test_sgd_step_moves_against_the_gradient():
@@ -130,9 +130,9 @@ def test_sgd_step_moves_against_the_gradient():
     X, t = rng.standard_normal((8, 2)), rng.standard_normal((8, 1))
     before = loss.forward(net.forward(X), t)
     net.backward(loss.backward())
-    W0, g = net.layers[0].params["W"].copy(), net.layers[0].grads["W"].copy()
+    W0, g = net.layers[0].params["W"].data.copy(), net.layers[0].params["W"].grad.copy()
     sgd_step(net, lr=0.01)
-    np.testing.assert_allclose(net.layers[0].params["W"], W0 - 0.01 * g)
+    np.testing.assert_allclose(net.layers[0].params["W"].data, W0 - 0.01 * g)
     assert loss.forward(net.forward(X), t) < before
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from course_lib.scratch.layers import Layer, Loss, Sequential
+from course_lib.scratch.parameter import Parameter
 
 Array = np.ndarray
 
@@ -79,9 +80,11 @@ def check_layer(layer: Layer, x: Array, rng: np.random.Generator, h: float = 1e-
     _check_float64("x", x)
     x = x.copy()  # nudged in place below: never touch the caller's array
     g = rng.standard_normal(layer.forward(x).shape)
+    layer.zero_grad()  # gradients add up: start from none
     dx = layer.backward(g)
-    params = _named(layer, "params")
-    analytic = {"x": dx} | {name: grad.copy() for name, grad in _named(layer, "grads").items()}
+    named = _named(layer)
+    params = {name: p.data for name, p in named.items()}
+    analytic = {"x": dx} | {name: p.grad.copy() for name, p in named.items()}
 
     def f() -> float:
         return float(np.sum(layer.forward(x) * g))
@@ -103,11 +106,11 @@ def check_loss(loss: Loss, z: Array, t: Array, h: float = 1e-5, tolerance: float
     return GradcheckReport(type(loss).__name__, {"z": relative_error(analytic, numeric)}, tolerance)
 
 
-def _named(layer: Layer, attribute: str) -> dict[str, Array]:
-    """``layer.params`` (or ``grads``); for a Sequential, every sub-layer's, prefixed by its index."""
+def _named(layer: Layer) -> dict[str, Parameter]:
+    """``layer.params``; for a Sequential, every sub-layer's, prefixed by its index ("0.W")."""
     if isinstance(layer, Sequential):
-        return {f"{i}.{k}": v for i, sub in enumerate(layer.layers) for k, v in getattr(sub, attribute).items()}
-    return dict(getattr(layer, attribute))
+        return {f"{i}.{k}": p for i, sub in enumerate(layer.layers) for k, p in _named(sub).items()}
+    return dict(layer.params)
 
 
 def _check_float64(name: str, x: Array) -> None:

@@ -4,12 +4,14 @@
     >>> net = Sequential(Linear(2, 8, rng), Tanh(), Linear(8, 2, rng))
     >>> loss = SoftmaxCrossEntropy()
     >>> value = loss.forward(net.forward(X), y)     # X (N, 2), y (N,) class indices
-    >>> net.backward(loss.backward())               # fills every layer.grads
+    >>> net.zero_grad()                              # every parameter's grad is None
+    >>> net.backward(loss.backward())               # adds dL/dp into every p.grad
     >>> sgd_step(net, lr=0.1)
 
 Where the scalar engine (``autograd.Value``) differentiates one number at a time, a layer
 differentiates whole arrays: ``backward(dout)`` receives dL/d(output), with the output's shape,
-stores dL/d(parameter) in ``grads`` and returns dL/d(input). The forward pass keeps in ``cache``
+adds dL/d(parameter) into each ``Parameter``'s ``grad`` (see ``scratch.parameter``) and returns
+dL/d(input). The forward pass keeps in ``cache``
 what the backward pass will need, so backward before forward is an error, never a silent 0.
 
 Shapes: N batch, D inputs, M outputs, C classes. Weights are stored (D, M) so that y = x W + b.
@@ -22,17 +24,47 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from course_lib.scratch import losses
+from course_lib.scratch.parameter import Parameter
 
 Array = np.ndarray
 
 
 class Layer:
-    """Base class: ``params`` and ``grads`` are dicts of arrays with matching names and shapes."""
+    """Base class, like ``torch.nn.Module``: parameters, sub-layers, and a train/eval mode.
+
+    ``params`` maps names ("W", "b") to ``Parameter`` objects; ``children()`` lists sub-layers
+    (a ``Sequential``'s layers); ``parameters()`` yields every ``Parameter`` of the layer and its
+    children, in order, which is what an optimizer takes. ``training`` is True until ``eval()``:
+    layers that behave differently at test time (dropout, batch norm) read it.
+    """
 
     def __init__(self) -> None:
-        self.params: dict[str, Array] = {}
-        self.grads: dict[str, Array] = {}
+        self.params: dict[str, Parameter] = {}
         self.cache: tuple | None = None
+        self.training = True
+
+    def children(self) -> list[Layer]:
+        return []
+
+    def parameters(self) -> Iterator[Parameter]:
+        yield from self.params.values()
+        for child in self.children():
+            yield from child.parameters()
+
+    def zero_grad(self) -> None:
+        """Forget every parameter's gradient (``grad = None``), as torch's ``zero_grad()`` does."""
+        for p in self.parameters():
+            p.grad = None
+
+    def train(self, mode: bool = True) -> Layer:
+        """Set training mode here and in every sub-layer; returns the layer, like torch."""
+        self.training = mode
+        for child in self.children():
+            child.train(mode)
+        return self
+
+    def eval(self) -> Layer:
+        return self.train(False)
 
     def forward(self, x: Array) -> Array:
         raise NotImplementedError
@@ -81,22 +113,21 @@ class Linear(Layer):
         if not isinstance(rng, np.random.Generator):
             raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
         bound = 1.0 / np.sqrt(in_features)
-        self.params["W"] = rng.uniform(-bound, bound, size=(in_features, out_features)).astype(dtype)
-        self.params["b"] = rng.uniform(-bound, bound, size=out_features).astype(dtype)
-        self.grads = {name: np.zeros_like(p) for name, p in self.params.items()}
+        self.params["W"] = Parameter(rng.uniform(-bound, bound, size=(in_features, out_features)).astype(dtype))
+        self.params["b"] = Parameter(rng.uniform(-bound, bound, size=out_features).astype(dtype))
 
     def forward(self, x: Array) -> Array:
-        W, b = self.params["W"], self.params["b"]
+        W, b = self.params["W"].data, self.params["b"].data
         _check_input("Linear", x, W.shape[0])
         self.cache = (x,)
         return x @ W + b
 
     def backward(self, dout: Array) -> Array:
         (x,) = self._cached()
-        W = self.params["W"]
+        W = self.params["W"].data
         self._check_dout(dout, (x.shape[0], W.shape[1]))
-        self.grads["W"] = x.T @ dout  # each weight w_dm touches every example: sum over n
-        self.grads["b"] = dout.sum(axis=0)
+        self.params["W"].accumulate_grad(x.T @ dout)  # each weight w_dm touches every example: sum over n
+        self.params["b"].accumulate_grad(dout.sum(axis=0))
         return dout @ W.T
 
 
@@ -162,11 +193,8 @@ class Sequential(Layer):
             dout = layer.backward(dout)
         return dout
 
-    def parameters(self) -> Iterator[tuple[Layer, str]]:
-        """Yield ``(layer, name)`` for every parameter: ``layer.params[name]``, ``layer.grads[name]``."""
-        for layer in self.layers:
-            for name in layer.params:
-                yield layer, name
+    def children(self) -> list[Layer]:
+        return self.layers
 
 
 # ---------------------------------------------------------------------------
@@ -225,8 +253,8 @@ class BCEWithLogits(Loss):
 
 def sgd_step(net: Sequential, lr: float) -> None:
     """w <- w - lr * dL/dw for every parameter of ``net``, **in place** (like torch.optim.SGD.step)."""
-    for layer, name in net.parameters():
-        layer.params[name] -= lr * layer.grads[name]
+    for p in net.parameters():
+        p.data -= lr * p.grad
 
 
 def train(
@@ -255,6 +283,7 @@ def train(
         batch_losses = []
         for start in range(0, X.shape[0], batch_size):
             idx = order[start:start + batch_size]
+            net.zero_grad()
             batch_losses.append(loss.forward(net.forward(X[idx]), t[idx]))
             net.backward(loss.backward())
             sgd_step(net, lr)
