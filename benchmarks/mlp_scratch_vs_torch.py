@@ -2,7 +2,7 @@
 
 One training step's worth of work, forward and backward through
 Linear(W) -> ReLU -> Linear(W) -> ReLU -> Linear(10) -> softmax cross-entropy,
-timed for the scratch engine (course_lib.scratch.layers) and for torch (course_lib.models.MLP
+timed for the scratch engine (course_lib.scratch.layers) and for torch (course_lib.models.mlp.MLP
 with autograd) on the same batch, in the same run. Both use float32, torch's default.
 Both spend nearly all their time in matrix products, so the ratio is mostly NumPy's BLAS
 against PyTorch's; the scratch engine also computes dL/dX for the input, which torch skips.
@@ -21,7 +21,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from course_lib.models import MLP
+from course_lib.models.mlp import MLP
 from course_lib.scratch.layers import Linear, ReLU, Sequential, SoftmaxCrossEntropy
 
 CLASSES = 10

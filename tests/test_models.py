@@ -3,7 +3,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course_lib.models import MLP, LogisticRegression
+from course_lib.models.mlp import MLP, LogisticRegression
 from course_lib.scratch.layers import Linear, ReLU, Sequential, SoftmaxCrossEntropy, Tanh
 
 

@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 
 from course_lib import data
-from course_lib.models import MLP, LogisticRegression
+from course_lib.models.mlp import MLP, LogisticRegression
 from course_lib.train import History, accuracy, evaluate, fit
 
 

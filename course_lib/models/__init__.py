@@ -1,0 +1,4 @@
+"""PyTorch models (nn.Module): the twins of what scratch/ builds by hand, on any device.
+
+Import from the module itself: ``from course_lib.models.mlp import MLP``.
+"""
