@@ -97,6 +97,14 @@ def _check_input(layer: str, x: Array, features: int | None = None) -> None:
         raise ValueError(f"{layer} expects finite inputs, got nan or inf")
 
 
+def _check_batch(layer: str, x: Array) -> None:
+    """For elementwise layers: any array (N, ...) with a batch axis, (N, D) or images (N, C, H, W)."""
+    if not isinstance(x, np.ndarray) or x.ndim < 2:
+        raise ValueError(f"{layer} expects x of shape (N, ...), got {getattr(x, 'shape', type(x).__name__)}")
+    if not np.isfinite(x).all():
+        raise ValueError(f"{layer} expects finite inputs, got nan or inf")
+
+
 # ---------------------------------------------------------------------------
 # Linear layer and activations
 # ---------------------------------------------------------------------------
@@ -132,10 +140,10 @@ class Linear(Layer):
 
 
 class Sigmoid(Layer):
-    """y = 1 / (1 + e^-x), elementwise; dx = dout * y (1 - y). Any shape (N, D)."""
+    """y = 1 / (1 + e^-x), elementwise; dx = dout * y (1 - y). x, y (N, ...), any shape with a batch axis."""
 
     def forward(self, x: Array) -> Array:
-        _check_input("Sigmoid", x)
+        _check_batch("Sigmoid", x)
         y = losses.sigmoid(x)
         self.cache = (y,)  # the derivative only needs the output
         return y
@@ -147,10 +155,10 @@ class Sigmoid(Layer):
 
 
 class Tanh(Layer):
-    """y = tanh(x), elementwise; dx = dout * (1 - y^2). x, y (N, D)."""
+    """y = tanh(x), elementwise; dx = dout * (1 - y^2). x, y (N, ...), any shape with a batch axis."""
 
     def forward(self, x: Array) -> Array:
-        _check_input("Tanh", x)
+        _check_batch("Tanh", x)
         y = np.tanh(x)
         self.cache = (y,)
         return y
@@ -162,10 +170,10 @@ class Tanh(Layer):
 
 
 class ReLU(Layer):
-    """y = max(x, 0), elementwise; dx = dout where x > 0, else 0. x, y (N, D)."""
+    """y = max(x, 0), elementwise; dx = dout where x > 0, else 0. x, y (N, ...): (N, D) or (N, C, H, W)."""
 
     def forward(self, x: Array) -> Array:
-        _check_input("ReLU", x)
+        _check_batch("ReLU", x)
         mask = x > 0
         self.cache = (mask,)
         return x * mask
