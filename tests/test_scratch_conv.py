@@ -71,7 +71,7 @@ def test_col2im_is_the_transpose_of_im2col():
     """sum(im2col(x) * g) == sum(x * col2im(g)): the identity that makes col2im im2col's backward."""
     rng = np.random.default_rng(2)
     x = rng.standard_normal((2, 3, 9, 7))
-    cols = im2col(x, (3, 3), (2, 1), (4, 5))
+    cols = im2col(x, (3, 3), (2, 1), (4, 5))  # (27, 40)
     g = rng.standard_normal(cols.shape)
     assert np.sum(cols * g) == pytest.approx(np.sum(x * col2im(g, x.shape, (3, 3), (2, 1), (4, 5))), rel=1e-12)
 

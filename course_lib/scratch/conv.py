@@ -14,7 +14,7 @@ Backward, for dout = dL/dout of out's shape: each output touched one window, so
 
 and dx is dxp without its border. The same maths twice: ``conv2d_loops`` / ``conv2d_backward_loops``
 say it with four nested loops, one output at a time; ``conv2d_im2col`` / ``conv2d_backward_im2col``
-say it with two matrix products (``scratch.im2col``), and are some 100 times faster.
+say it with matrix products (``scratch.im2col``), and are some 100 times faster.
 ``Conv2d`` wraps the fast pair as a layer of the scratch engine.
 """
 
@@ -85,7 +85,7 @@ def conv2d_backward_loops(dout: Array, x: Array, w: Array, stride: int | Pair = 
 # ---------------------------------------------------------------------------
 
 def conv2d_im2col(x: Array, w: Array, b: Array | None = None, stride: int | Pair = 1, padding: int | Pair = 0) -> Array:
-    """Same result as ``conv2d_loops``: out = im2col(x) @ W^T + b, with W = w.reshape(C_out, C kH kW)."""
+    """Same result as ``conv2d_loops``: out = W im2col(x) + b, with W = w.reshape(C_out, C kH kW)."""
     return _conv2d_im2col(x, w, b, stride, padding)[0]
 
 
@@ -93,31 +93,32 @@ def conv2d_backward_im2col(dout: Array, x: Array, w: Array, stride: int | Pair =
                            cols: Array | None = None) -> tuple[Array, Array, Array]:
     """(dx, dw, db) as ``conv2d_backward_loops`` computes them, with matrix products.
 
-    With D = dout as a (N H_out W_out, C_out) matrix: dW = D^T cols, db = column sums of D,
-    dcols = D W and dx = col2im(dcols). ``cols`` (from the forward pass) saves recomputing im2col(x).
+    With D = dout as a (C_out, H_out W_out N) matrix (columns in the order of cols'):
+    dW = D cols^T, db = row sums of D, dcols = W^T D and dx = col2im(dcols).
+    ``cols`` (from the forward pass) saves recomputing im2col(x).
     """
     stride, padding, (Ho, Wo) = check_conv_args(x, w, None, stride, padding)
     N, C_out = x.shape[0], w.shape[0]
     _check_dout(dout, (N, C_out, Ho, Wo))
     if cols is None:
         cols = im2col(pad(x, padding), w.shape[2:], stride, (Ho, Wo))
-    D = dout.transpose(0, 2, 3, 1).reshape(N * Ho * Wo, C_out)  # rows (n, i, j), as in cols
-    dw = (D.T @ cols).reshape(w.shape)
-    dcols = D @ w.reshape(C_out, -1)
+    D = dout.transpose(1, 2, 3, 0).reshape(C_out, Ho * Wo * N)  # columns (i, j, n), as in cols
+    dw = (D @ cols.T).reshape(w.shape)
+    dcols = w.reshape(C_out, -1).T @ D
     padded_shape = (N, x.shape[1], x.shape[2] + 2 * padding[0], x.shape[3] + 2 * padding[1])
     dx = unpad(col2im(dcols, padded_shape, w.shape[2:], stride, (Ho, Wo)), padding)
-    return dx, dw, D.sum(axis=0)
+    return dx, dw, D.sum(axis=1)
 
 
 def _conv2d_im2col(x: Array, w: Array, b: Array | None, stride: int | Pair, padding: int | Pair) -> tuple[Array, Array]:
     """(out, cols): the forward pass and the matrix of windows its backward pass reuses."""
     stride, padding, (Ho, Wo) = check_conv_args(x, w, b, stride, padding)
     N, C_out = x.shape[0], w.shape[0]
-    cols = im2col(pad(x, padding), w.shape[2:], stride, (Ho, Wo))  # (N Ho Wo, C kH kW)
-    out = cols @ w.reshape(C_out, -1).T  # (N Ho Wo, C_out)
+    cols = im2col(pad(x, padding), w.shape[2:], stride, (Ho, Wo))  # (C kH kW, Ho Wo N)
+    out = w.reshape(C_out, -1) @ cols  # (C_out, Ho Wo N)
     if b is not None:
-        out += b
-    return out.reshape(N, Ho, Wo, C_out).transpose(0, 3, 1, 2), cols
+        out += b[:, None]
+    return out.reshape(C_out, Ho, Wo, N).transpose(3, 0, 1, 2), cols
 
 
 def _check_dout(dout: Array, shape: tuple[int, ...]) -> None:

@@ -44,28 +44,28 @@ class PoolGeometry:
         return N, C, H + 2 * self.padding[0], W + 2 * self.padding[1]
 
     def windows(self, x: Array, fill: float) -> Array:
-        """x (N, C, H, W) -> (N H_out W_out, C, kH kW): the pooling windows of each channel, one per row."""
-        N, C = x.shape[:2]
+        """x (N, C, H, W) -> (C, kH kW, H_out W_out N): every channel's windows, one per column."""
+        C, size = x.shape[1], self.kernel[0] * self.kernel[1]
         cols = im2col(pad(x, self.padding, fill), self.kernel, self.stride, self.out)
-        return cols.reshape(N * self.out[0] * self.out[1], C, self.kernel[0] * self.kernel[1])
+        return cols.reshape(C, size, -1)
 
     def to_image(self, dwindows: Array) -> Array:
-        """The adjoint of ``windows``: (N H_out W_out, C, kH kW) -> (N, C, H, W), overlaps added."""
-        cols = dwindows.reshape(dwindows.shape[0], -1)
+        """The adjoint of ``windows``: (C, kH kW, H_out W_out N) -> (N, C, H, W), overlaps added."""
+        cols = dwindows.reshape(-1, dwindows.shape[2])
         return unpad(col2im(cols, self.padded_shape, self.kernel, self.stride, self.out), self.padding)
 
-    def rows(self, dout: Array) -> Array:
-        """dout (N, C, H_out, W_out) -> (N H_out W_out, C), rows in the order of ``windows``."""
+    def columns(self, dout: Array) -> Array:
+        """dout (N, C, H_out, W_out) -> (C, H_out W_out N), columns in the order of ``windows``."""
         expected = self.input_shape[:2] + self.out
         if not isinstance(dout, np.ndarray) or dout.shape != expected:
             raise ValueError(f"pooling backward expects dout of the output's shape {expected}, "
                              f"got {getattr(dout, 'shape', type(dout).__name__)}")
-        return dout.transpose(0, 2, 3, 1).reshape(-1, dout.shape[1])
+        return dout.transpose(1, 2, 3, 0).reshape(dout.shape[1], -1)
 
     def to_output(self, values: Array) -> Array:
-        """(N H_out W_out, C) -> (N, C, H_out, W_out)."""
+        """(C, H_out W_out N) -> (N, C, H_out, W_out)."""
         N, C = self.input_shape[:2]
-        return values.reshape(N, *self.out, C).transpose(0, 3, 1, 2)
+        return values.reshape(C, *self.out, N).transpose(3, 0, 1, 2)
 
 
 def pool_geometry(name: str, x: Array, kernel_size: int | Pair, stride: int | Pair | None, padding: int | Pair) -> PoolGeometry:
@@ -98,7 +98,7 @@ def max_pool2d_backward(dout: Array, x: Array, kernel_size: int | Pair, stride: 
 def avg_pool2d(x: Array, kernel_size: int | Pair, stride: int | Pair | None = None, padding: int | Pair = 0) -> Array:
     """Mean of every window (padding counts as zeros).   x (N, C, H, W) -> (N, C, H_out, W_out)."""
     geometry = pool_geometry("avg_pool2d", x, kernel_size, stride, padding)
-    return geometry.to_output(geometry.windows(x, 0.0).mean(axis=2))
+    return geometry.to_output(geometry.windows(x, 0.0).mean(axis=1))
 
 
 def avg_pool2d_backward(dout: Array, x: Array, kernel_size: int | Pair, stride: int | Pair | None = None,
@@ -108,24 +108,24 @@ def avg_pool2d_backward(dout: Array, x: Array, kernel_size: int | Pair, stride: 
 
 
 def _max_pool(x: Array, geometry: PoolGeometry) -> tuple[Array, Array]:
-    """(out, argmax): argmax (N H_out W_out, C) is each window's winner, all backward needs."""
+    """(out, argmax): argmax (C, H_out W_out N), each window's winner, is all backward needs."""
     windows = geometry.windows(x, -np.inf)
-    argmax = windows.argmax(axis=2)
-    best = np.take_along_axis(windows, argmax[:, :, None], axis=2)[:, :, 0]
+    argmax = windows.argmax(axis=1)
+    best = np.take_along_axis(windows, argmax[:, None, :], axis=1)[:, 0, :]
     return geometry.to_output(best), argmax
 
 
 def _max_pool_backward(dout: Array, argmax: Array, geometry: PoolGeometry) -> Array:
-    D = geometry.rows(dout)
-    dwindows = np.zeros((*argmax.shape, geometry.kernel[0] * geometry.kernel[1]), dtype=dout.dtype)
-    np.put_along_axis(dwindows, argmax[:, :, None], D[:, :, None], axis=2)
+    D = geometry.columns(dout)
+    dwindows = np.zeros((argmax.shape[0], geometry.kernel[0] * geometry.kernel[1], argmax.shape[1]), dtype=dout.dtype)
+    np.put_along_axis(dwindows, argmax[:, None, :], D[:, None, :], axis=1)
     return geometry.to_image(dwindows)
 
 
 def _avg_pool_backward(dout: Array, geometry: PoolGeometry, dtype: np.dtype) -> Array:
-    D = geometry.rows(dout).astype(dtype, copy=False)
+    D = geometry.columns(dout).astype(dtype, copy=False)
     size = geometry.kernel[0] * geometry.kernel[1]
-    dwindows = np.broadcast_to((D / size)[:, :, None], (*D.shape, size))
+    dwindows = np.broadcast_to((D / size)[:, None, :], (D.shape[0], size, D.shape[1]))
     return geometry.to_image(dwindows)
 
 
@@ -161,7 +161,7 @@ class AvgPool2d(Layer):
     def forward(self, x: Array) -> Array:
         geometry = pool_geometry("AvgPool2d", x, self.kernel_size, self.stride, self.padding)
         self.cache = (geometry, x.dtype)
-        return geometry.to_output(geometry.windows(x, 0.0).mean(axis=2))
+        return geometry.to_output(geometry.windows(x, 0.0).mean(axis=1))
 
     def backward(self, dout: Array) -> Array:
         geometry, dtype = self._cached()
