@@ -12,6 +12,9 @@ a small batch (the loops take seconds per batch of 64).
 
     python benchmarks/conv_scratch_vs_torch.py            # full tables
     python benchmarks/conv_scratch_vs_torch.py --quick    # a few seconds
+
+On a machine shared with other jobs, threads fight for the cores and timings swing wildly; set
+OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 for a steadier one-core comparison.
 """
 
 from __future__ import annotations

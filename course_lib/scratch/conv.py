@@ -103,7 +103,7 @@ def conv2d_backward_im2col(dout: Array, x: Array, w: Array, stride: int | Pair =
     if cols is None:
         cols = im2col(pad(x, padding), w.shape[2:], stride, (Ho, Wo))
     D = dout.transpose(1, 2, 3, 0).reshape(C_out, Ho * Wo * N)  # columns (i, j, n), as in cols
-    dw = (D @ cols.T).reshape(w.shape)
+    dw = (cols @ D.T).T.reshape(w.shape)  # = D cols^T; this order is BLAS's faster path for a short, wide D
     dcols = w.reshape(C_out, -1).T @ D
     padded_shape = (N, x.shape[1], x.shape[2] + 2 * padding[0], x.shape[3] + 2 * padding[1])
     dx = unpad(col2im(dcols, padded_shape, w.shape[2:], stride, (Ho, Wo)), padding)
