@@ -127,7 +127,7 @@ def redact(message: str, test_source: str) -> str:
     """``message`` with every line of the test's hidden part (longer than a few characters) blotted out."""
     lines = test_source.split("\n")
     hidden = [line.strip() for block in find_blocks(lines, BEGIN_HIDDEN, END_HIDDEN)
-              for line in lines[block.begin + 1:block.end]]
+              for line in lines[block.begin:block.end + 1]]
     for line in sorted((h for h in hidden if len(h) >= 6), key=len, reverse=True):
         message = message.replace(line, "[hidden test]")
     for line in hidden:  # and any long enough piece of one, quoted in a traceback or an error

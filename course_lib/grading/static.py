@@ -37,7 +37,7 @@ OS_CALLS = {
 }
 PATH_METHODS = {"read_text", "write_text", "read_bytes", "write_bytes", "unlink", "rmdir", "symlink_to",
                 "hardlink_to", "glob", "rglob", "iterdir", "touch", "chmod"}
-INSIDES = {"__globals__", "__code__", "__builtins__", "__subclasses__", "__closure__", "__bases__", "__mro__",
+INSIDES = {"__globals__", "__code__", "__defaults__", "__kwdefaults__", "__builtins__", "__subclasses__", "__closure__", "__bases__", "__mro__",
            "f_back", "f_locals", "f_globals", "gi_frame", "tb_frame", "_getframe", "settrace", "setprofile",
            "__loader__", "__spec__"}
 SYS_NAMES = {"sys.modules", "sys.stdin", "sys.stdout", "sys.__stdout__", "sys.__stdin__", "sys.exit"}
