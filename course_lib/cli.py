@@ -2,7 +2,7 @@
 
     course build            write exercises/ from solutions/
     course build --check    exit 1, naming each exercise that is out of date
-    course grade SUBMISSIONS... --out DIR    grade a class
+    course grade SUBMISSIONS... --out DIR    grade a class, each notebook in a bubblewrap sandbox
     course check exercises/NN_topic.ipynb    run your self-checks before you submit
 """
 
@@ -14,6 +14,9 @@ import sys
 from pathlib import Path
 
 from course_lib.grading.build import BuildError, build, stale
+from course_lib.grading.sandbox import KINDS, Limits
+
+DEFAULT = Limits()
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -49,17 +52,25 @@ def _build(args: argparse.Namespace) -> int:
 
 def _grade(args: argparse.Namespace) -> int:
     from course_lib.grading.grade import grade_class
-    from course_lib.grading.runner import Limits
+    from course_lib.grading.sandbox import UNSAFE_WARNING, Sandbox
 
     root = find_root()
     solutions = Path(args.solutions) if args.solutions else root / "solutions"
-    limits = Limits(cell_seconds=args.timeout, notebook_seconds=args.notebook_timeout, memory_mb=args.memory)
+    try:
+        limits = Limits(cell_seconds=args.timeout, notebook_seconds=args.notebook_timeout, memory_mb=args.memory,
+                        processes=args.processes, file_mb=args.file_size, disk_mb=args.disk)
+        sandbox = Sandbox("none" if args.no_sandbox else args.sandbox, args.image)
+    except ValueError as error:
+        print(f"course grade: {error}", file=sys.stderr)
+        return 2
+    if sandbox.trusted_only:
+        print(f"course grade: WARNING: {UNSAFE_WARNING}", file=sys.stderr)
 
     def progress(result) -> None:
         print(f"{result.student:>20}  {result.notebook:<32} {result.total:g}/{result.max_points:g}  {result.status}")
 
     try:
-        results = grade_class(args.submissions, solutions, Path(args.out), args.jobs, limits, progress)
+        results = grade_class(args.submissions, solutions, Path(args.out), args.jobs, limits, progress, sandbox)
     except (FileNotFoundError, BuildError, RuntimeError) as error:
         print(f"course grade: {error}", file=sys.stderr)
         return 2
@@ -92,9 +103,22 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("submissions", nargs="+", help="notebooks, or folders of notebooks (one folder per student)")
     p.add_argument("--out", required=True, help="folder for grades.csv, feedback/ and summary.txt")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="notebooks graded at once (default: cores)")
-    p.add_argument("--timeout", type=float, default=60.0, help="seconds allowed per cell (default 60)")
-    p.add_argument("--notebook-timeout", type=float, default=600.0, help="seconds allowed per notebook (default 600)")
-    p.add_argument("--memory", type=int, default=4096, help="memory limit per notebook in MB (default 4096)")
+    p.add_argument("--timeout", type=float, default=DEFAULT.cell_seconds, help="seconds allowed per cell (default %(default)s)")
+    p.add_argument("--notebook-timeout", type=float, default=DEFAULT.notebook_seconds,
+                   help="seconds allowed per notebook (default %(default)s)")
+    p.add_argument("--memory", type=int, default=DEFAULT.memory_mb, help="memory per notebook, MB (default %(default)s)")
+    p.add_argument("--processes", type=int, default=DEFAULT.processes,
+                   help="processes and threads per notebook (default %(default)s)")
+    p.add_argument("--file-size", type=int, default=DEFAULT.file_mb,
+                   help="largest file a notebook may write, MB (default %(default)s)")
+    p.add_argument("--disk", type=int, default=DEFAULT.disk_mb,
+                   help="all files a notebook may write together, MB (default %(default)s)")
+    p.add_argument("--sandbox", default="bwrap", choices=[k for k in KINDS if k != "none"],
+                   help="how each notebook is isolated (default bwrap; docker/podman need --image)")
+    p.add_argument("--image", default="course-grader",
+                   help="container image holding the course's Python environment (docker/podman)")
+    p.add_argument("--no-sandbox", action="store_true",
+                   help="run notebooks as plain processes: only for trusted submissions; every report says so")
     p.add_argument("--solutions", help="folder of solved notebooks (default: ./solutions)")
     p.set_defaults(run=_grade)
 

@@ -1,14 +1,35 @@
 """A small exercise chapter and a class of submissions to it: good, buggy, broken and tampered."""
 
+import functools
 import json
+import shutil
+import subprocess
 from pathlib import Path
 
 import nbformat
 
 from course_lib.grading import cells
 from course_lib.grading.build import make_exercise, notebook_text
+from course_lib.grading.sandbox import Sandbox
 
 CHAPTER = "07_demo"
+NO_BWRAP = "bubblewrap cannot run here: install it (apt-get install bubblewrap; .ci/run does) and run as root " \
+           "or where unprivileged user namespaces are allowed"
+
+
+@functools.cache
+def bwrap_works() -> bool:
+    """Whether bubblewrap is installed and can make its namespaces on this machine."""
+    if shutil.which("bwrap") is None:
+        return False
+    probe = subprocess.run(["bwrap", "--ro-bind", "/", "/", "--unshare-pid", "--unshare-net", "--proc", "/proc",
+                            "--dev", "/dev", "true"], capture_output=True)
+    return probe.returncode == 0
+
+
+def sandbox() -> Sandbox:
+    """The OS sandbox where it works; plain processes elsewhere (tests of scoring, not of isolation)."""
+    return Sandbox("bwrap") if bwrap_works() else Sandbox("none")
 
 SETUP = "import numpy as np\nfrom course_lib.checks import check_close, check_equal\nrng = np.random.default_rng(0)"
 DOUBLE = '''def double(x):
@@ -113,10 +134,15 @@ EXPECTED = {
     "good": (1, 2), "blank": (0, 0), "wrong_sign": (0, 2), "in_place": (1, 2), "syntax_error": (0, 2),
     "exception_at_import": (0, 2), "renamed_function": (0, 2), "infinite_loop": (0, 2), "huge_allocation": (0, 2),
     "sys_exit": (0, 2), "os_exit": (0, 2), "prints_100mb": (1, 2), "tamper_numpy": (1, 0), "tamper_checks": (0, 0),
-    "tamper_recorder": (0, 2), "rigged_eq": (0, 0), "fake_passed_output": (0, 2), "reads_solutions": (0, 2),
-    "writes_outside": (0, 2), "edited_tests": (1, 0), "deleted_tests": (1, 2), "missing_answer": (1, 0),
+    "tamper_recorder": (0, 2), "rigged_eq": (0, 0), "fake_passed_output": (0, 2), "reads_solutions": (1, 2),
+    "writes_outside": (1, 2), "edited_tests": (1, 0), "deleted_tests": (1, 2), "missing_answer": (1, 0),
     "lost_metadata": (1, 2), "duplicated_answer": (1, 2), "reordered": (1, 2),
 }
+
+
+# the sandbox shows no solutions and keeps writes inside it, so these answers work (and earn their
+# points), but reading their code flags them for review
+FLAGGED = {"os_exit", "sys_exit", "tamper_recorder", "reads_solutions", "writes_outside"}
 
 
 def _edit_tests(nb):

@@ -13,6 +13,8 @@ import pytest
 from course_lib.grading.grade import grade_class
 from course_lib.grading.runner import Limits
 
+from demo_chapter import sandbox
+
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted(p.stem for p in (ROOT / "solutions").glob("*.ipynb") if (ROOT / "exercises" / p.name).exists())
 
@@ -68,7 +70,7 @@ def graded(tmp_path_factory):
             (classroom / name).mkdir(exist_ok=True)
             (classroom / name / f"{chapter}.ipynb").write_text(notebook_text(nbformat.from_dict(nb)))
     results = grade_class(sorted(classroom.iterdir()), ROOT / "solutions", tmp_path_factory.mktemp("out"),
-                          jobs=2, limits=Limits(cell_seconds=120, notebook_seconds=600))
+                          jobs=2, limits=Limits(cell_seconds=120, notebook_seconds=600), sandbox=sandbox())
     return {(r.student, r.chapter): r for r in results}
 
 

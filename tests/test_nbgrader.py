@@ -12,7 +12,7 @@ pytest.importorskip("nbgrader")
 from course_lib.grading.build import notebook_text  # noqa: E402
 from course_lib.grading.grade import grade_class  # noqa: E402
 from course_lib.grading.runner import Limits  # noqa: E402
-from demo_chapter import CHAPTER, solution, write_class  # noqa: E402
+from demo_chapter import CHAPTER, sandbox, solution, write_class  # noqa: E402
 
 STUDENTS = ["good", "blank", "wrong_sign", "in_place"]
 
@@ -38,7 +38,7 @@ def nbgrader_scores(root: Path, classroom: Path) -> dict[str, float]:
 def test_nbgrader_and_course_grade_agree(tmp_path):
     classroom = write_class(tmp_path, STUDENTS)
     ours = grade_class([classroom / s for s in STUDENTS], tmp_path / "solutions", tmp_path / "out", jobs=2,
-                       limits=Limits(cell_seconds=30))
+                       limits=Limits(cell_seconds=30), sandbox=sandbox())
     theirs = nbgrader_scores(tmp_path, classroom)
     assert {r.student: r.total for r in ours} == theirs
     assert theirs == {"good": 3.0, "blank": 0.0, "wrong_sign": 2.0, "in_place": 3.0}

@@ -52,8 +52,10 @@ class Exercise:
 def read_notebook(path: Path) -> nbformat.NotebookNode:
     """Read a notebook, turning bad JSON or a non-notebook into a BuildError that names the file."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = Path(path).read_text(encoding="utf-8-sig")  # -sig: a byte-order mark is allowed, and dropped
         data = json.loads(text)
+    except RecursionError:
+        raise BuildError(f"{path}: not a readable JSON notebook (nested too deeply)") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise BuildError(f"{path}: not a readable JSON notebook ({error})") from None
     if not isinstance(data, dict) or "cells" not in data:

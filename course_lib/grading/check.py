@@ -1,7 +1,8 @@
 """``course check``: run a student's exercise notebook and say which self-checks pass.
 
 This is feedback before submitting, not grading: it runs the visible checks in the notebook as
-it stands (hidden tests are not there) in a fresh process, the same way the grader does.
+it stands (hidden tests are not there) in a fresh process, the same way the grader does, but
+without a sandbox: it is the student's own code on the student's own machine.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from pathlib import Path
 
 from course_lib.grading.build import read_notebook
 from course_lib.grading.markers import cell_kind
-from course_lib.grading.runner import Limits, run_cells
+from course_lib.grading.runner import run_cells
+from course_lib.grading.sandbox import Limits, Sandbox
 
 
 def check_notebook(path: Path, timeout: float = 120.0) -> bool:
@@ -20,8 +22,8 @@ def check_notebook(path: Path, timeout: float = 120.0) -> bool:
     code = [c for c in nb.cells if c.cell_type == "code"]
     roles = [cell_kind(c) for c in code]
     with tempfile.TemporaryDirectory(prefix="course-check-") as workdir:
-        results = run_cells([c.source for c in code], [r != "test" for r in roles], Path(workdir),
-                            Limits(cell_seconds=timeout, notebook_seconds=20 * timeout))
+        results = run_cells([c.source for c in code], roles, Path(workdir),
+                            Limits(cell_seconds=timeout, notebook_seconds=20 * timeout), Sandbox("none"))
     passed = total = 0
     for cell, role, result in zip(code, roles, results):
         if role != "test":

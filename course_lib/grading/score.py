@@ -1,7 +1,10 @@
-"""Compare what a student's test cell recorded with what the reference solution recorded.
+"""Score a test cell: compare what it recorded with what the reference solution recorded.
 
 Everything here runs in the grader's own process on plain data (lists, numbers, strings), so
 nothing a submission does to NumPy or to ``course_lib.checks`` in its own process can change it.
+The only things taken from the student's process are the recorded values (checked for shape and
+type by ``runner.parse_answer``) and the name and message of an error, which are shown with any
+line of a hidden test blotted out.
 """
 
 from __future__ import annotations
@@ -10,6 +13,11 @@ import math
 from typing import Any
 
 import numpy as np
+
+from course_lib.grading.markers import BEGIN_HIDDEN, END_HIDDEN, find_blocks
+from course_lib.grading.results import TestResult
+from course_lib.grading.runner import CellResult
+from course_lib.grading.status import FATAL, Status
 
 PASSING_KINDS = {"true", "pure", "raises"}  # checks whose recorded value must simply be True
 
@@ -91,3 +99,39 @@ def _array(value: Any) -> np.ndarray | None:
 def _show(value: Any) -> str:
     text = repr(value.get("array") if isinstance(value, dict) and "array" in value else value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def score_test(grade_id: str, points: float, source: str, outcome: CellResult, reference: list[dict],
+               forbidden_used: list[str]) -> TestResult:
+    """The points and message of one test cell, from its outcome and the reference's records."""
+    test = TestResult(grade_id, 0.0, points, Status.FAILED)
+    if outcome.status in FATAL:
+        test.status, test.message = outcome.status, outcome.evalue or str(outcome.status)
+        return test
+    problem = compare_records(reference, outcome.records)
+    if outcome.status == Status.ERROR and outcome.ename == "NotImplementedError":
+        test.message = "not answered yet (NotImplementedError)"
+    elif outcome.status == Status.ERROR and problem is not None and outcome.ename != "CheckError":
+        test.status, test.message = Status.ERROR, f"{outcome.ename}: {outcome.evalue}"
+    elif problem is not None:
+        test.message = problem
+    elif forbidden_used and outcome.forbidden:
+        test.message = f"uses {', '.join(outcome.forbidden)}, which this exercise forbids"
+    else:
+        test.status, test.points = Status.PASSED, points
+    test.message = redact(test.message, source)
+    return test
+
+
+def redact(message: str, test_source: str) -> str:
+    """``message`` with every line of the test's hidden part (longer than a few characters) blotted out."""
+    lines = test_source.split("\n")
+    hidden = [line.strip() for block in find_blocks(lines, BEGIN_HIDDEN, END_HIDDEN)
+              for line in lines[block.begin:block.end + 1]]
+    for line in sorted((h for h in hidden if len(h) >= 6), key=len, reverse=True):
+        message = message.replace(line, "[hidden test]")
+    for line in hidden:  # and any long enough piece of one, quoted in a traceback or an error
+        for piece in line.replace("(", " ").replace(")", " ").replace(",", " ").split():
+            if len(piece) >= 12:
+                message = message.replace(piece, "[hidden]")
+    return message
