@@ -31,10 +31,19 @@ x_hat_i depends on x_k directly, through mu and through var:
 and summing over i (for each feature separately):
 
     dx_k = s * (dx_hat_k - mean_n(dx_hat) - x_hat_k * mean_n(dx_hat * x_hat))
+
+Both means are already known: mean_n(dx_hat) = gamma dbeta / N and mean_n(dx_hat x_hat) =
+gamma dgamma / N, with the parameter gradients
+
     dgamma = sum_n dout * x_hat,    dbeta = sum_n dout
 
-The two subtracted means are why a constant shift or a rescaling of a feature's inputs leaves the
-loss unchanged: the gradient has no component along those directions.
+so the whole backward pass is
+
+    dx = gamma * s / N * (N * dout - dbeta - x_hat * dgamma)
+
+The two subtracted terms are why a constant shift or a rescaling of a feature's inputs leaves the
+loss unchanged: the gradient has no component along those directions. (In eval mode mu and var
+are constants and dx = dout * gamma * s.)
 """
 
 from __future__ import annotations
@@ -90,12 +99,13 @@ class BatchNorm1d(Layer):
                     f"got x of shape {x.shape}; use a larger batch or call eval() to use the running statistics"
                 )
             mu = x.mean(axis=0)
-            var = x.var(axis=0)  # biased (divide by N): what the normalization itself uses
+            centered = x - mu
+            var = np.mean(centered * centered, axis=0)  # biased (divide by N): what the normalization uses
             self._update_running(mu, var * n / (n - 1))
         else:
-            mu, var = self.running_mean, self.running_var
+            centered, var = x - self.running_mean, self.running_var
         inv_std = 1.0 / np.sqrt(var + self.eps)
-        x_hat = (x - mu) * inv_std
+        x_hat = centered * inv_std
         self.cache = (x_hat, inv_std, self.training)
         return gamma * x_hat + beta
 
@@ -103,12 +113,13 @@ class BatchNorm1d(Layer):
         x_hat, inv_std, batch_stats = self._cached()
         self._check_dout(dout, x_hat.shape)
         gamma = self.params["gamma"].data
-        self.params["gamma"].accumulate_grad((dout * x_hat).sum(axis=0))
-        self.params["beta"].accumulate_grad(dout.sum(axis=0))
-        dx_hat = dout * gamma
+        dgamma, dbeta = (dout * x_hat).sum(axis=0), dout.sum(axis=0)
+        self.params["gamma"].accumulate_grad(dgamma)
+        self.params["beta"].accumulate_grad(dbeta)
         if not batch_stats:
-            return dx_hat * inv_std  # eval mode: mu and var are constants
-        return inv_std * (dx_hat - dx_hat.mean(axis=0) - x_hat * (dx_hat * x_hat).mean(axis=0))
+            return dout * (gamma * inv_std)  # eval mode: mu and var are constants
+        n = dout.shape[0]
+        return (gamma * inv_std / n) * (n * dout - dbeta - x_hat * dgamma)
 
     def _update_running(self, mu: Array, unbiased_var: Array) -> None:
         """In place, like torch: running <- (1 - m) running + m batch, with m = 1/t for momentum=None."""
