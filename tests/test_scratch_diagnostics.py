@@ -100,3 +100,14 @@ def test_health_table_has_one_row_per_layer():
 def test_bad_input_is_a_clear_error(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_trace_without_param_grads_passes_the_same_signal():
+    rng = np.random.default_rng(4)
+    net = Sequential(Linear(3, 5, rng), Tanh(), Linear(5, 2, rng))
+    x, g = rng.standard_normal((4, 3)), rng.standard_normal((4, 2))
+    full = diag.trace(net, x, dout=g)
+    light = diag.trace(net, x, dout=g, param_grads=False)
+    for a, b in zip(full, light):
+        np.testing.assert_array_equal(a.grad, b.grad)
+    assert all(p.grad is None for p in net.parameters())

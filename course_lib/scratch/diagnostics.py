@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from course_lib.scratch.layers import Layer, Loss, Sequential
+from course_lib.scratch.layers import Layer, Linear, Loss, Sequential
 from course_lib.scratch.state import named_parameters
 
 Array = np.ndarray
@@ -84,12 +84,24 @@ class LayerRecord:
     grad: Array
 
 
-def trace(net: Sequential, x: Array, *, loss: Loss | None = None, t: Array | None = None, dout: Array | None = None) -> list[LayerRecord]:
+def trace(
+    net: Sequential,
+    x: Array,
+    *,
+    loss: Loss | None = None,
+    t: Array | None = None,
+    dout: Array | None = None,
+    param_grads: bool = True,
+) -> list[LayerRecord]:
     """Run one forward and backward pass through ``net`` layer by layer, keeping what flows.
 
     The backward pass starts either from ``loss`` on targets ``t`` or from a given upstream gradient
     ``dout`` (the network output's shape). It is a real backward: every parameter's ``grad`` is
     set (after ``zero_grad()``), ready for an optimizer step or for inspection.
+
+    ``param_grads=False`` is for when only the signal matters (the initialization explorer): a
+    Linear layer then passes dL/dx = dout W^T back without computing dL/dW = x^T dout, which saves
+    a third of the work, and its parameters' ``grad`` stays None.
     """
     if not isinstance(net, Sequential):
         raise ValueError(f"trace expects a Sequential, got {type(net).__name__}")
@@ -107,7 +119,8 @@ def trace(net: Sequential, x: Array, *, loss: Loss | None = None, t: Array | Non
     grads = [None] * len(net.layers)
     for i in reversed(range(len(net.layers))):
         grads[i] = dout
-        dout = net.layers[i].backward(dout)
+        layer = net.layers[i]
+        dout = layer.backward(dout) if param_grads or not isinstance(layer, Linear) else dout @ layer.params["W"].data.T
     return [LayerRecord(str(i), type(layer).__name__.lower(), y, g)
             for i, (layer, y, g) in enumerate(zip(net.layers, outputs, grads))]
 

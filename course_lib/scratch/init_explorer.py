@@ -112,8 +112,8 @@ def explore(
 ) -> ExplorerData:
     """Build the network, run one forward and backward pass on random data, summarize each layer.
 
-    The cost is about 3 * depth matrix products of (batch, width) by (width, width) (forward,
-    dL/dx, dL/dW); float32 halves it, and is precise enough for histograms. Activations that
+    The cost is 2 * depth matrix products of (batch, width) by (width, width), forward and dL/dh
+    (the weight gradients are skipped); float32 halves it and is precise enough for histograms. Activations that
     overflow (std 1.0 with ReLU multiplies their scale by ~13 per layer: beyond ~30 layers in
     float32) stop the pass with the layer engine's ValueError about non-finite inputs.
     """
@@ -124,7 +124,7 @@ def explore(
     net = build_net(depth, width, activation, init, batch_norm, seed, dtype)
     rng = np.random.default_rng([seed, 0])  # the data's own stream, apart from the layers'
     x = rng.standard_normal((batch, width)).astype(dtype)
-    records = trace(net, x, dout=rng.standard_normal((batch, width)).astype(dtype))
+    records = trace(net, x, dout=rng.standard_normal((batch, width)).astype(dtype), param_grads=False)
     hidden = [r for r in records if r.kind == activation]  # the output of each block
     acts, grads = [r.output for r in hidden], [r.grad for r in hidden]
 
