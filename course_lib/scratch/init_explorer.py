@@ -22,7 +22,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from course_lib.scratch import initializers as init
+from course_lib.scratch import initializers
 from course_lib.scratch.batchnorm import BatchNorm1d
 from course_lib.scratch.diagnostics import LayerRecord, dead_fraction, saturation, trace
 from course_lib.scratch.layers import Layer, Linear, ReLU, Sequential, Sigmoid, Tanh
@@ -34,11 +34,11 @@ ACTIVATIONS: dict[str, type[Layer]] = {"tanh": Tanh, "relu": ReLU, "sigmoid": Si
 
 INIT_SCHEMES: dict[str, Init] = {
     "zeros": lambda shape, rng, act: np.zeros(shape),                 # symmetric: every unit the same
-    "std 0.01": lambda shape, rng, act: init.normal(shape, rng, std=0.01),
-    "std 1.0": lambda shape, rng, act: init.normal(shape, rng, std=1.0),
-    "xavier": lambda shape, rng, act: init.xavier_normal(shape, rng),   # Glorot, gain 1
-    "he": lambda shape, rng, act: init.kaiming_normal(shape, rng, nonlinearity="relu"),
-    "orthogonal": lambda shape, rng, act: init.orthogonal(shape, rng, gain=init.calculate_gain(act)),
+    "std 0.01": lambda shape, rng, act: initializers.normal(shape, rng, std=0.01),
+    "std 1.0": lambda shape, rng, act: initializers.normal(shape, rng, std=1.0),
+    "xavier": lambda shape, rng, act: initializers.xavier_normal(shape, rng),   # Glorot, gain 1
+    "he": lambda shape, rng, act: initializers.kaiming_normal(shape, rng, nonlinearity="relu"),
+    "orthogonal": lambda shape, rng, act: initializers.orthogonal(shape, rng, gain=initializers.calculate_gain(act)),
 }
 
 
@@ -113,9 +113,9 @@ def explore(
     """Build the network, run one forward and backward pass on random data, summarize each layer.
 
     The cost is 2 * depth matrix products of (batch, width) by (width, width), forward and dL/dh
-    (the weight gradients are skipped); float32 halves it and is precise enough for histograms. Activations that
-    overflow (std 1.0 with ReLU multiplies their scale by ~13 per layer: beyond ~30 layers in
-    float32) stop the pass with the layer engine's ValueError about non-finite inputs.
+    (the weight gradients are skipped); float32 halves it and is precise enough for histograms.
+    Activations that overflow (std 1.0 with ReLU multiplies their scale by ~13 per layer: beyond
+    ~30 layers in float32) stop the pass with the layer engine's ValueError about non-finite inputs.
     """
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 2:
         raise ValueError(f"batch must be an integer >= 2 (batch norm needs 2 examples), got {batch!r}")
