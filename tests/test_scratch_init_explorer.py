@@ -3,7 +3,7 @@ import pytest
 
 from course_lib.scratch.batchnorm import BatchNorm1d
 from course_lib.scratch.init_explorer import INIT_SCHEMES, build_net, explore, layer_weights
-from course_lib.scratch.layers import Linear, ReLU, Tanh
+from course_lib.scratch.layers import Linear, ReLU
 
 SMALL = {"depth": 8, "width": 100, "batch": 200}
 

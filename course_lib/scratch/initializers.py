@@ -103,13 +103,17 @@ def normal(shape: tuple[int, ...], rng: np.random.Generator, std: float = 1.0, m
     return rng.normal(mean, std, size=shape).astype(dtype)
 
 
-def xavier_normal(shape: tuple[int, ...], rng: np.random.Generator, gain: float = 1.0, layout: str = "in_out", dtype: type = np.float64) -> Array:
+def xavier_normal(
+    shape: tuple[int, ...], rng: np.random.Generator, gain: float = 1.0, layout: str = "in_out", dtype: type = np.float64
+) -> Array:
     """Glorot & Bengio (2010): N(0, std^2), std = gain sqrt(2 / (fan_in + fan_out))."""
     fan_in, fan_out = fans(shape, layout)
     return normal(shape, rng, std=_check_gain(gain) * math.sqrt(2.0 / (fan_in + fan_out)), dtype=dtype)
 
 
-def xavier_uniform(shape: tuple[int, ...], rng: np.random.Generator, gain: float = 1.0, layout: str = "in_out", dtype: type = np.float64) -> Array:
+def xavier_uniform(
+    shape: tuple[int, ...], rng: np.random.Generator, gain: float = 1.0, layout: str = "in_out", dtype: type = np.float64
+) -> Array:
     """Glorot & Bengio (2010): U(-a, a), a = gain sqrt(6 / (fan_in + fan_out))."""
     fan_in, fan_out = fans(shape, layout)
     return _uniform(shape, rng, _check_gain(gain) * math.sqrt(6.0 / (fan_in + fan_out)), dtype)

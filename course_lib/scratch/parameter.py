@@ -53,7 +53,7 @@ class Parameter:
         return f"Parameter(shape={self.data.shape}, dtype={self.data.dtype}, grad={'set' if self.grad is not None else None})"
 
 
-def parameter_list(params, caller: str) -> list[Parameter]:
+def parameter_list(params: object, caller: str) -> list[Parameter]:
     """The Parameters a function acts on, from a model (anything with ``parameters()``, like a
     scratch ``Layer``), one Parameter, or an iterable of Parameters; anything else, None included,
     is an error naming ``caller`` and the position of the offending item.
@@ -67,5 +67,6 @@ def parameter_list(params, caller: str) -> list[Parameter]:
     params = list(params)
     for i, p in enumerate(params):
         if not isinstance(p, Parameter):
-            raise ValueError(f"{caller}: params[{i}] must be a Parameter, got {'None (a missing parameter?)' if p is None else type(p).__name__}")
+            got = "None (a missing parameter?)" if p is None else type(p).__name__
+            raise ValueError(f"{caller}: params[{i}] must be a Parameter, got {got}")
     return params
