@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from course_lib.scratch.layers import Layer, Loss, Sequential
-from course_lib.scratch.parameter import Parameter
+from course_lib.scratch.layers import Layer, Loss
+from course_lib.scratch.state import named_parameters
 
 Array = np.ndarray
 
@@ -82,7 +82,7 @@ def check_layer(layer: Layer, x: Array, rng: np.random.Generator, h: float = 1e-
     g = rng.standard_normal(layer.forward(x).shape)
     layer.zero_grad()  # gradients add up: start from none
     dx = layer.backward(g)
-    named = _named(layer)
+    named = named_parameters(layer)
     params = {name: p.data for name, p in named.items()}
     analytic = {"x": dx} | {name: p.grad.copy() for name, p in named.items()}
 
@@ -104,13 +104,6 @@ def check_loss(loss: Loss, z: Array, t: Array, h: float = 1e-5, tolerance: float
     analytic = loss.backward()
     numeric = numerical_gradient(lambda: loss.forward(z, t), z, h)
     return GradcheckReport(type(loss).__name__, {"z": relative_error(analytic, numeric)}, tolerance)
-
-
-def _named(layer: Layer) -> dict[str, Parameter]:
-    """``layer.params``; for a Sequential, every sub-layer's, prefixed by its index ("0.W")."""
-    if isinstance(layer, Sequential):
-        return {f"{i}.{k}": p for i, sub in enumerate(layer.layers) for k, p in _named(sub).items()}
-    return dict(layer.params)
 
 
 def _check_float64(name: str, x: Array) -> None:

@@ -51,3 +51,22 @@ class Parameter:
 
     def __repr__(self) -> str:
         return f"Parameter(shape={self.data.shape}, dtype={self.data.dtype}, grad={'set' if self.grad is not None else None})"
+
+
+def parameter_list(params: object, caller: str) -> list[Parameter]:
+    """The Parameters a function acts on, from a model (anything with ``parameters()``, like a
+    scratch ``Layer``), one Parameter, or an iterable of Parameters; anything else, None included,
+    is an error naming ``caller`` and the position of the offending item.
+    """
+    if isinstance(params, Parameter):
+        return [params]
+    if hasattr(params, "parameters"):
+        params = params.parameters()
+    elif not hasattr(params, "__iter__"):
+        raise ValueError(f"{caller} expects a model or an iterable of Parameters, got {type(params).__name__}")
+    params = list(params)
+    for i, p in enumerate(params):
+        if not isinstance(p, Parameter):
+            got = "None (a missing parameter?)" if p is None else type(p).__name__
+            raise ValueError(f"{caller}: params[{i}] must be a Parameter, got {got}")
+    return params
