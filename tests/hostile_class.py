@@ -83,6 +83,30 @@ SCORING = {
     "leak_hidden_in_error": ("def double(x):\n    raise ValueError(get_ipython().user_ns['_ih'][-1])", (0, 2),
                              "flagged"),
 }
+# 3b. the channel between the trusted test process and the sandbox: the tests run outside, so
+# nothing of them is here to read or forge, and anything but a well-formed reply to the call in
+# flight ends the cell as a crash
+_OBJECTS = "import gc\nobjects = [o for o in gc.get_objects() if type(o).__name__ == 'Objects'][0]\n"
+CHANNEL = {
+    "read_test_source": ("import sys\ndef double(x):\n    seen = ''.join(get_ipython().user_ns['_ih']) + "
+                         "str([f.f_locals for f in (sys._getframe(i) for i in range(1, 6))])\n"
+                         "    return 2 * x if 'double(-7)' in seen else 0", (0, 2), "ok"),
+    "forge_record": ("import course_lib.checks as c\ndef double(x):\n    c._record('equal', 'double(2)', 4)\n"
+                     "    c._record('equal', 'double(-7)', -14)\n    return 0", (0, 2), "ok"),
+    "guess_callback": (_OBJECTS + "def double(x):\n    for guess in ('0' * 32, 'f' * 32):\n        try:\n"
+                       "            return objects.endpoint.request({'op': 'callback', 'target': guess, "
+                       "'args': {'list': [x]}, 'kwargs': {'dict': []}})\n        except Exception:\n"
+                       "            pass\n    return 0", (0, 2), "ok"),
+    "oversized_reply": ("def double(x):\n    return 'x' * 20_000_000", (0, 2), "ok"),
+    "malformed_reply": (_OBJECTS + "def double(x):\n    objects.endpoint.write_line('{\"re\": [1, 2\\n')\n"
+                        "    return 2 * x", (0, 2), "ok"),
+    "reply_not_asked_for": (_OBJECTS + "def double(x):\n    objects.endpoint.send({'re': 'f' * 32, 'value': 2 * x})\n"
+                            "    return 2 * x", (0, 2), "ok"),
+    "lying_object": ("class Liar:\n    def __getattr__(self, name):\n        return lambda *a, **k: self\n"
+                     "    def __eq__(self, other):\n        return True\n    def __array__(self, *a, **k):\n"
+                     "        import numpy\n        return numpy.array(4)\n    def __int__(self):\n        return 4\n"
+                     "def double(x):\n    return Liar()", (0, 2), "ok"),
+}
 # 4. what normalize returns to the checks: plain data or nothing
 VALUES = {
     "flood_records": ("def normalize(v):\n    return np.zeros(3 * 10**6)", "crashed"),
@@ -99,7 +123,7 @@ def hostile() -> dict[str, tuple[str, str, tuple[int, int], str]]:
     cases = {}
     for name, attack in ESCAPES.items():
         cases[name] = (attack + "\n" + LEAK, GOOD_NORM, (0, 2), "flagged")
-    for name, (double, points, status) in {**RESOURCES, **SCORING}.items():
+    for name, (double, points, status) in {**RESOURCES, **SCORING, **CHANNEL}.items():
         cases[name] = (double, GOOD_NORM, points, status)
     for name, (norm, _) in VALUES.items():
         cases[name] = (GOOD_DOUBLE, norm, (1, 0), "ok")

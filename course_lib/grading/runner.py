@@ -296,7 +296,6 @@ class Session:
 
     def run(self, source: str, role: str, timeout: float) -> dict[str, Any]:
         """Run a cell where its role says: tests in the judge, given cells in both, the rest in the worker."""
-        deadline = time.monotonic() + timeout
         answer = None
         if role != "test":
             answer = self.worker.run(source, timeout)
@@ -304,8 +303,7 @@ class Session:
         if role in ("test", "given"):
             names = used_names(source)
             install = sorted(n for n, side in self.owner.items() if side == "worker" and (names is None or n in names))
-            left = max(deadline - time.monotonic(), 0.001)
-            judged = self.judge.run(self.worker, source, install, left)
+            judged = self.judge.run(self.worker, source, install, timeout)  # a given cell's own time here
             self.owner.update(dict.fromkeys(judged.get("bound", []), "judge"))
             answer = judged if role == "test" else answer
         return answer
