@@ -127,6 +127,7 @@ class Channel:
             except OSError:
                 pass  # the pipe broke when the process died
 
+
 class Worker(Channel):
     """One sandboxed Python process running the student's cells and the operations tests ask of them."""
 
