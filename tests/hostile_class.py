@@ -63,11 +63,12 @@ SCORING = {
                           "check_equal = c.check_equal\n" + WRONG, (0, 2), "ok"),
     "patch_check_code": ("check_equal.__code__ = (lambda name, actual, expected: None).__code__\n" + WRONG,
                          (0, 2), "flagged"),
+    # a transformer rewrites the student's own later cells (normalize never runs); tests run elsewhere
     "input_transformer": ("get_ipython().input_transformers_cleanup.append(lambda lines: ['pass\\n'])\n" + WRONG,
-                          (0, 2), "flagged"),
+                          (0, 0), "flagged"),
     "ast_transformer": ("import ast\nclass Drop(ast.NodeTransformer):\n    def visit_Module(self, node):\n"
                         "        node.body = []\n        return node\nget_ipython().ast_transformers.append(Drop())\n"
-                        + WRONG, (0, 2), "flagged"),
+                        + WRONG, (0, 0), "flagged"),
     "pre_run_event": ("import course_lib.checks as c\nget_ipython().events.register('pre_run_cell', "
                       "lambda *a: c.set_recorder(None))\n" + WRONG, (0, 2), "flagged"),
     "patch_builtins": ("import builtins\nbuiltins.isinstance = lambda *a: True\nbuiltins.type = lambda *a: int\n"
@@ -82,6 +83,30 @@ SCORING = {
     "settrace": ("import sys\nsys.settrace(lambda *a: None)\n" + WRONG, (0, 2), "flagged"),
     "leak_hidden_in_error": ("def double(x):\n    raise ValueError(get_ipython().user_ns['_ih'][-1])", (0, 2),
                              "flagged"),
+}
+# 3b. the channel between the trusted test process and the sandbox: the tests run outside, so
+# nothing of them is here to read or forge, and anything but a well-formed reply to the call in
+# flight ends the cell as a crash
+_OBJECTS = "import gc\nobjects = [o for o in gc.get_objects() if type(o).__name__ == 'Objects'][0]\n"
+CHANNEL = {
+    "read_test_source": ("import sys\ndef double(x):\n    seen = ''.join(get_ipython().user_ns['_ih']) + "
+                         "str([f.f_locals for f in (sys._getframe(i) for i in range(1, 6))])\n"
+                         "    return 2 * x if 'double(' + '-7)' in seen else 0", (0, 2), "flagged"),
+    "forge_record": ("import course_lib.checks as c\ndef double(x):\n    c._record('equal', 'double(2)', 4)\n"
+                     "    c._record('equal', 'double(-7)', -14)\n    return 0", (0, 2), "ok"),
+    "guess_callback": (_OBJECTS + "def double(x):\n    for guess in ('0' * 32, 'f' * 32):\n        try:\n"
+                       "            return objects.endpoint.request({'op': 'callback', 'target': guess, "
+                       "'args': {'list': [x]}, 'kwargs': {'dict': []}})\n        except Exception:\n"
+                       "            pass\n    return 0", (0, 2), "flagged"),
+    "oversized_reply": ("def double(x):\n    return 'x' * 20_000_000", (0, 2), "ok"),
+    "malformed_reply": (_OBJECTS + "def double(x):\n    objects.endpoint.write_line('{\"re\": [1, 2\\n')\n"
+                        "    return 2 * x", (0, 2), "flagged"),
+    "reply_not_asked_for": (_OBJECTS + "def double(x):\n    objects.endpoint.send({'re': 'f' * 32, 'value': 2 * x})\n"
+                            "    return 2 * x", (0, 2), "flagged"),
+    "lying_object": ("class Liar:\n    def __getattr__(self, name):\n        return lambda *a, **k: self\n"
+                     "    def __eq__(self, other):\n        return True\n    def __array__(self, *a, **k):\n"
+                     "        import numpy\n        return numpy.array(4)\n    def __int__(self):\n        return 4\n"
+                     "def double(x):\n    return Liar()", (0, 2), "ok"),
 }
 # 4. what normalize returns to the checks: plain data or nothing
 VALUES = {
@@ -99,7 +124,7 @@ def hostile() -> dict[str, tuple[str, str, tuple[int, int], str]]:
     cases = {}
     for name, attack in ESCAPES.items():
         cases[name] = (attack + "\n" + LEAK, GOOD_NORM, (0, 2), "flagged")
-    for name, (double, points, status) in {**RESOURCES, **SCORING}.items():
+    for name, (double, points, status) in {**RESOURCES, **SCORING, **CHANNEL}.items():
         cases[name] = (double, GOOD_NORM, points, status)
     for name, (norm, _) in VALUES.items():
         cases[name] = (GOOD_DOUBLE, norm, (1, 0), "ok")

@@ -4,6 +4,7 @@ The source (``solutions/NN_topic.ipynb``) decides the cells and their order. Fro
 notebook we take only the answer cells (matched by nbgrader ``grade_id``, then by cell id), the
 plain cells they were free to edit, and code cells they added. Test cells always come from the
 source, hidden tests included, so editing, deleting, copying or moving them changes nothing.
+Cells kept as the instructor wrote them are "given": the trusted test process runs them too.
 Every repair is reported in ``diagnostics``.
 """
 
@@ -21,7 +22,7 @@ class GradedCell:
     """A code cell to run: its source, role, and for tests the grade_id and points."""
 
     source: str
-    role: str  # "setup" | "answer" | "test" | "student"
+    role: str  # "given" | "setup" | "answer" | "test" | "student"
     grade_id: str | None = None
     points: float = 0.0
 
@@ -84,13 +85,14 @@ def assemble(source: nbformat.NotebookNode, student: nbformat.NotebookNode) -> A
         else:
             locked = cell.get("metadata", {}).get("nbgrader", {}).get("locked", False)
             index = by_id.get(cell.get("id"))
-            if index is not None and not locked and student.cells[index].cell_type == "code":
+            mine = student.cells[index] if index is not None else None
+            if mine is not None and not locked and mine.cell_type == "code" and mine.source != cell.source:
                 used.add(index)
-                cells.append(GradedCell(student.cells[index].source, "setup"))
+                cells.append(GradedCell(mine.source, "setup"))  # edited by the student: runs in the sandbox only
             else:
                 if index is not None:
                     used.add(index)
-                cells.append(GradedCell(cell.source, "setup"))
+                cells.append(GradedCell(cell.source, "given"))  # the instructor's: runs beside the tests too
     return Assembled(cells, diagnostics)
 
 

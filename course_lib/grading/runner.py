@@ -1,19 +1,23 @@
-"""Run a list of cells in a sandboxed worker process, surviving whatever the cells do.
+"""Run a notebook's cells in two processes, surviving whatever the student's cells do.
 
-``run_cells`` executes cells in order in a fresh ``worker`` process inside a ``Sandbox``, with a
-time limit per cell and one for the whole notebook. When a cell kills its process (a timeout,
-``os._exit``, a crash, a blown memory limit, garbage on the channel), it is marked failed, a new
-process is started, the earlier cells that set things up are replayed, and the run goes on, so
-later exercises still count.
+``run_cells`` executes the cells in order. The student's cells run in a fresh ``worker`` process
+inside a ``Sandbox``; test cells run in a trusted ``judge`` process outside it, which calls the
+student's functions through a narrow channel of plain data (``remote``, ``wire``): this module
+relays each request and reply between the two, in turns, checking every line. There is a time
+limit per cell and one for the whole notebook. When a cell kills a process (a timeout,
+``os._exit``, a crash, a blown memory limit, garbage or a forged line on a channel), it is marked
+failed, both processes are started again, the earlier cells that set things up are replayed, and
+the run goes on, so later exercises still count.
 
-The channel is the worker's stdout, one JSON line per request. The grader trusts nothing on it:
-an answer must carry the random nonce of the request it answers, have the expected fields and
-types, and stay under ``ANSWER_LIMIT`` bytes; anything else ends the worker and counts as a crash
-of that cell. Records are kept only for test cells.
+The grader trusts nothing the worker writes: an answer must carry the random nonce of the
+request it answers, a reply the id of the call in flight, have the expected fields and types,
+and stay under ``ANSWER_LIMIT`` bytes; anything else ends the worker and counts as a crash of
+that cell. Records come only from the judge, for test cells.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import secrets
@@ -21,6 +25,7 @@ import select
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,41 +60,27 @@ class WorkerDied(Exception):
         self.status = status
 
 
-class Worker:
-    """One sandboxed Python process running the cells sent to it."""
+class Channel:
+    """A child process spoken to in JSON lines on its stdin and stdout, with deadlines and size caps."""
 
-    def __init__(self, workdir: Path, limits: Limits, sandbox: Sandbox, forbid: list[str]) -> None:
-        env = {
-            "MPLBACKEND": "agg",
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "PYTHONHASHSEED": "0",
-            "OMP_NUM_THREADS": "1",
-            "MKL_NUM_THREADS": "1",
-            "OPENBLAS_NUM_THREADS": "1",
-            "LANG": "C.UTF-8",
-            "PYTHONIOENCODING": "utf-8",
-        }
-        argv = [sys.executable, "-m", "course_lib.grading.worker", json.dumps(forbid)]
-        if sandbox.kind == "none":  # the grader's own environment, in a host folder
-            env = {**os.environ, **env, "HOME": str(workdir), "MPLCONFIGDIR": str(workdir / ".mpl")}
-        self.process = subprocess.Popen(
-            sandbox.command(argv, limits, env, workdir),
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            cwd=workdir, env=env if sandbox.kind == "none" else {"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
-            preexec_fn=lambda: set_limits(limits, sandbox.limits_processes),
-        )
+    who = "the process"
+
+    def __init__(self, argv: list[str], workdir: Path, env: dict, preexec: Any = None) -> None:
+        self.process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=subprocess.DEVNULL, cwd=workdir, env=env, preexec_fn=preexec,
+                                        start_new_session=preexec is None)
         self._answers = self.process.stdout.fileno()
         self._buffer = b""
 
-    def run(self, source: str, timeout: float, test: bool) -> dict[str, Any]:
-        """Send one cell and wait for its answer; raise WorkerDied on timeout, death or a bad answer."""
-        nonce = secrets.token_hex(16)
+    def send(self, line: bytes) -> None:
         try:
-            self.process.stdin.write((json.dumps({"source": source, "nonce": nonce, "test": test}) + "\n").encode())
+            self.process.stdin.write(line if line.endswith(b"\n") else line + b"\n")
             self.process.stdin.flush()
         except (BrokenPipeError, OSError):
             raise WorkerDied(Status.CRASHED, self._death_message()) from None
-        deadline = time.monotonic() + timeout
+
+    def read_line(self, deadline: float, timeout: float) -> bytes:
+        """The next line, alone (nothing may follow it: the protocol takes turns); WorkerDied otherwise."""
         while b"\n" not in self._buffer:
             left = deadline - time.monotonic()
             if left <= 0:
@@ -105,12 +96,12 @@ class Worker:
                 raise WorkerDied(Status.CRASHED, self._death_message())
             self._buffer += chunk
             if len(self._buffer) > ANSWER_LIMIT:
-                raise WorkerDied(Status.CRASHED, "the cell flooded the grader's channel")
+                raise WorkerDied(Status.CRASHED, f"{self.who} flooded the grader's channel")
         line, self._buffer = self._buffer.split(b"\n", 1)
-        answer = parse_answer(line, nonce)
-        if answer is None or self._buffer:
-            raise WorkerDied(Status.CRASHED, "the cell wrote something other than the grader's answer on its channel")
-        return answer
+        if self._buffer:
+            raise WorkerDied(Status.CRASHED, f"{self.who} wrote something other than the grader's answer on its channel")
+        return line
+
 
     def _death_message(self) -> str:
         code = self.process.poll()
@@ -137,12 +128,101 @@ class Worker:
                 pass  # the pipe broke when the process died
 
 
+class Worker(Channel):
+    """One sandboxed Python process running the student's cells and the operations tests ask of them."""
+
+    who = "the cell"
+
+    def __init__(self, workdir: Path, limits: Limits, sandbox: Sandbox, forbid: list[str]) -> None:
+        env = {
+            "MPLBACKEND": "agg",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONHASHSEED": "0",
+            "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+            "OPENBLAS_NUM_THREADS": "1",
+            "LANG": "C.UTF-8",
+            "PYTHONIOENCODING": "utf-8",
+        }
+        argv = [sys.executable, "-m", "course_lib.grading.worker", json.dumps(forbid)]
+        if sandbox.kind == "none":  # the grader's own environment, in a host folder
+            env = {**os.environ, **env, "HOME": str(workdir), "MPLCONFIGDIR": str(workdir / ".mpl")}
+        super().__init__(sandbox.command(argv, limits, env, workdir), workdir,
+                         env if sandbox.kind == "none" else {"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+                         lambda: set_limits(limits, sandbox.limits_processes))
+
+    def run(self, source: str, timeout: float) -> dict[str, Any]:
+        """Send one cell and wait for its answer; raise WorkerDied on timeout, death or a bad answer."""
+        nonce = secrets.token_hex(16)
+        self.send(json.dumps({"source": source, "nonce": nonce}).encode())
+        answer = parse_answer(self.read_line(time.monotonic() + timeout, timeout), nonce)
+        if answer is None:
+            raise WorkerDied(Status.CRASHED, "the cell wrote something other than the grader's answer on its channel")
+        return answer
+
+
+class Judge(Channel):
+    """The trusted process running given and test cells (``judge``), outside the sandbox, in its own folder."""
+
+    who = "the test process"
+
+    def __init__(self, workdir: Path) -> None:
+        env = {**os.environ, "MPLBACKEND": "agg", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
+               "MPLCONFIGDIR": str(workdir / ".mpl"), "PYTHONIOENCODING": "utf-8"}
+        super().__init__([sys.executable, "-m", "course_lib.grading.judge"], workdir, env)
+
+    def run(self, worker: Worker, source: str, install: list[str], timeout: float) -> dict[str, Any]:
+        """Run one cell here, relaying its calls to ``worker`` and their replies back, in turns.
+
+        Every line is checked before it is passed on: the worker may only answer the request in
+        flight (its id) or call back a trusted callable while it is serving one; anything else
+        ends the worker (WorkerDied), like garbage on its channel.
+        """
+        nonce = secrets.token_hex(16)
+        deadline = time.monotonic() + timeout
+        self.send(json.dumps({"source": source, "nonce": nonce, "install": install}).encode())
+        in_flight: list[tuple[Channel, str]] = []  # (who asked, request id), innermost last
+        active, other = self, worker
+        while True:
+            line = active.read_line(deadline, timeout)
+            message = _json_object(line)
+            if message is None:
+                raise WorkerDied(Status.CRASHED, f"{active.who} wrote something that is not a message on its channel")
+            if active is self and not in_flight and message.get("nonce") == nonce:
+                answer = parse_answer(line, nonce)
+                if answer is None:
+                    raise WorkerDied(Status.CRASHED, "the test process gave an answer the grader cannot read")
+                if answer.get("broken"):
+                    raise WorkerDied(Status.CRASHED, f"the answer broke the test's channel: {answer['broken']}")
+                return answer
+            if _is_request(message) and (active is self or message["op"] == "callback"):
+                in_flight.append((active, message["id"]))
+            elif type(message.get("re")) is str and in_flight and in_flight[-1] == (other, message["re"]):
+                in_flight.pop()
+            else:
+                raise WorkerDied(Status.CRASHED, f"{active.who} sent a reply to a call that was not made")
+            other.send(line)
+            active, other = other, active
+
+
 def _wait(process: subprocess.Popen, seconds: float) -> None:
     try:
         process.wait(timeout=seconds)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def _json_object(line: bytes) -> dict | None:
+    try:
+        message = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    return message if isinstance(message, dict) else None
+
+
+def _is_request(message: dict) -> bool:
+    return type(message.get("id")) is str and type(message.get("op")) is str
 
 
 def parse_answer(line: bytes, nonce: str) -> dict[str, Any] | None:
@@ -159,6 +239,11 @@ def parse_answer(line: bytes, nonce: str) -> dict[str, Any] | None:
     if not isinstance(answer.get("stdout", ""), str) or not isinstance(answer.get("forbidden", []), list):
         return None
     if not all(isinstance(f, str) for f in answer.get("forbidden", [])):
+        return None
+    bound = answer.get("bound", [])
+    if not isinstance(bound, list) or len(bound) > 100_000 or not all(isinstance(b, str) for b in bound):
+        return None
+    if answer.get("broken") is not None and not isinstance(answer["broken"], str):
         return None
     records = answer.get("records", [])
     if not isinstance(records, list) or not all(valid_record(r) for r in records):
@@ -187,6 +272,58 @@ def _plain(value: Any, depth: int) -> bool:
     return False
 
 
+def used_names(source: str) -> set[str] | None:
+    """Every name a cell's code mentions (None when it is not plain Python, e.g. it has magics)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+
+
+class Session:
+    """The two processes of one notebook: the sandboxed worker and the trusted judge.
+
+    ``owner[name]`` says which side bound ``name`` last: a name the student's cells bound is
+    fetched from the worker before a test (or given) cell that uses it runs in the judge.
+    """
+
+    def __init__(self, workdir: Path, limits: Limits, sandbox: Sandbox, forbid: list[str]) -> None:
+        self.args = workdir, limits, sandbox, forbid
+        self.owner: dict[str, str] = {}
+        self._judge_dir = tempfile.TemporaryDirectory(prefix="course-judge-")  # no sandbox can write here
+        self.worker = Worker(workdir, limits, sandbox, forbid)
+        self.judge = Judge(Path(self._judge_dir.name))
+
+    def run(self, source: str, role: str, timeout: float) -> dict[str, Any]:
+        """Run a cell where its role says: tests in the judge, given cells in both, the rest in the worker."""
+        answer = None
+        if role != "test":
+            answer = self.worker.run(source, timeout)
+            self.owner.update(dict.fromkeys(answer.get("bound", []), "worker"))
+        if role in ("test", "given"):
+            names = used_names(source)
+            install = sorted(n for n, side in self.owner.items() if side == "worker" and (names is None or n in names))
+            judged = self.judge.run(self.worker, source, install, timeout)  # a given cell's own time here
+            self.owner.update(dict.fromkeys(judged.get("bound", []), "judge"))
+            answer = judged if role == "test" else answer
+        return answer
+
+    def restart(self) -> None:
+        self.close()
+        self.owner.clear()
+        self.worker = Worker(*self.args)
+        self.judge = Judge(Path(self._judge_dir.name))
+
+    def close(self) -> None:
+        self.worker.close()
+        self.judge.close()
+
+    def cleanup(self) -> None:
+        self.close()
+        self._judge_dir.cleanup()
+
+
 def run_cells(
     sources: list[str],
     roles: list[str],
@@ -195,14 +332,16 @@ def run_cells(
     sandbox: Sandbox,
     forbid: list[str] = (),
 ) -> list[CellResult]:
-    """Run every cell once, in order, restarting the worker after a fatal cell.
+    """Run every cell once, in order, restarting both processes after a fatal cell.
 
-    ``roles[i]`` is "test" for test cells: they are not replayed after a restart (they only look)
-    and only their records are kept. Cells after the notebook's time limit are skipped.
+    ``roles[i]``: "test" cells run in the trusted judge only (and only their records are kept),
+    "given" cells (the instructor's, unedited) in the worker and the judge, every other cell
+    (answers, edited or added cells) in the sandboxed worker only. Test cells are not replayed
+    after a restart (they only look). Cells after the notebook's time limit are skipped.
     """
     results: list[CellResult] = []
     start = time.monotonic()
-    worker = Worker(workdir, limits, sandbox, list(forbid))
+    session = Session(workdir, limits, sandbox, list(forbid))
     try:
         for index, source in enumerate(sources):
             left = limits.notebook_seconds - (time.monotonic() - start)
@@ -211,19 +350,18 @@ def run_cells(
                 continue
             test = roles[index] == "test"
             try:
-                results.append(_result(worker.run(source, min(limits.cell_seconds, left), test), test))
+                results.append(_result(session.run(source, roles[index], min(limits.cell_seconds, left)), test))
             except WorkerDied as death:
                 results.append(CellResult(death.status, ename=str(death.status), evalue=str(death)))
-                worker.close()
-                worker = Worker(workdir, limits, sandbox, list(forbid))
-                _replay(worker, sources, roles, results, index, limits, start)
+                session.restart()
+                _replay(session, sources, roles, results, index, limits, start)
     finally:
-        worker.close()
+        session.cleanup()
     return results
 
 
-def _replay(worker: Worker, sources, roles, results, failed: int, limits: Limits, start: float) -> None:
-    """Re-run the earlier setup and answer cells that did not kill a worker, ignoring their results."""
+def _replay(session: Session, sources, roles, results, failed: int, limits: Limits, start: float) -> None:
+    """Re-run the earlier non-test cells that did not kill a process, ignoring their results."""
     for index in range(failed):
         if roles[index] == "test" or results[index].status in FATAL:
             continue
@@ -231,7 +369,7 @@ def _replay(worker: Worker, sources, roles, results, failed: int, limits: Limits
         if left <= 0:
             return
         try:
-            worker.run(sources[index], min(limits.cell_seconds, left), False)
+            session.run(sources[index], roles[index], min(limits.cell_seconds, left))
         except WorkerDied:
             return  # a cell that ran fine before and dies now: give up replaying, later cells will fail
 

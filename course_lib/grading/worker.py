@@ -1,26 +1,23 @@
-"""The process that runs a notebook's cells for the grader: one fresh IPython shell per submission.
+"""The process that runs a student's notebook cells for the grader: one fresh IPython shell per submission.
 
 Started by ``runner.Worker`` (inside the sandbox) as ``python -m course_lib.grading.worker FORBID_JSON``.
-It reads one JSON request per line on stdin (``{"source", "nonce", "test"}``), runs the cell, and
-answers one JSON line on stdout:
+It reads one JSON request per line on stdin and answers one JSON line on stdout:
 
-    {"nonce", "status": "ok" | "error", "ename", "evalue", "stdout", "records": [...], "forbidden": [...]}
+- a cell ``{"source", "nonce"}``: it runs the cell and answers
+  ``{"nonce", "status": "ok" | "error", "ename", "evalue", "stdout", "forbidden", "bound"}``,
+  ``bound`` naming the variables the cell (re)bound;
+- an operation from the test process (``remote``): ``{"id", "op": "apply" | "names", ...}``, answered
+  ``{"re": id, ...}``. Test cells never run here: the trusted ``judge`` runs them and calls the
+  student's functions through these operations, so nothing of a test (hidden inputs aside, which
+  the called function receives as arguments) is in this process.
 
-``records`` holds every value a ``course_lib.checks`` call looked at, converted to plain data
-(lists, numbers, strings), never pickles: the grader compares them with the reference solution's
-values in its own process. The process's real stdin and stdout are moved to private descriptors
-and replaced by /dev/null, so what a cell prints (kept in memory, capped) cannot land on the
-channel by accident.
-
-This process is not a security boundary (the sandbox around it is). Before each test cell it
-still puts back what a cell may have swapped to fool the checks: ``course_lib.checks`` and its
-names in the notebook, builtins, IPython's input and AST transformers and cell events, and trace
-functions, so that honest mistakes and casual tampering cannot change what a test records.
+The process's real stdin and stdout are moved to private descriptors and replaced by /dev/null,
+so what a cell prints (kept in memory, capped) cannot land on the channel by accident. This
+process is not a security boundary (the sandbox around it is): the grader trusts nothing it says.
 """
 
 from __future__ import annotations
 
-import builtins
 import io
 import json
 import os
@@ -53,27 +50,6 @@ class CappedText(io.TextIOBase):
     def text(self) -> str:
         tail = f"\n... [{self.dropped} more characters not kept]" if self.dropped else ""
         return "".join(self.parts) + tail
-
-
-def to_data(value: Any, depth: int = 16) -> Any:
-    """Convert a recorded value to JSON data; anything else becomes ``{"unsupported": type}``.
-
-    Arrays are copied to plain ``ndarray`` first, so a subclass cannot choose what it reports.
-    """
-    import numpy as np
-
-    if depth <= 0:
-        return {"unsupported": "nested too deeply"}
-    if isinstance(value, np.ndarray):
-        plain = np.array(value, copy=True, subok=False)
-        if plain.dtype.kind not in "biuf":
-            return {"unsupported": f"ndarray of dtype {plain.dtype}"}
-        return {"array": plain.tolist(), "dtype": str(plain.dtype), "shape": list(plain.shape)}
-    if type(value) in (bool, int, float, str) or value is None:
-        return value
-    if type(value) in (tuple, list):
-        return [to_data(v, depth - 1) for v in value]
-    return {"unsupported": type(value).__name__}
 
 
 def watch_forbidden(names: list[str], used: list[str]) -> None:
@@ -112,37 +88,6 @@ def _wrap(owner: Any, attr: str, label: str, used: list[str]) -> None:
     setattr(owner, attr, watched)
 
 
-class Pristine:
-    """What a test cell relies on, as it was before any student code ran, and how to put it back."""
-
-    def __init__(self, shell: Any, checks: Any) -> None:
-        self.shell, self.checks = shell, checks
-        self.checks_dict = dict(vars(checks))
-        self.check_names = {n: f for n, f in self.checks_dict.items() if n.startswith("check_") and callable(f)}
-        self.codes = {n: f.__code__ for n, f in self.check_names.items()}
-        self.builtins = dict(vars(builtins))
-        self.transformers = (list(shell.input_transformers_cleanup), list(shell.input_transformers_post),
-                             list(shell.ast_transformers))
-        self.callbacks = {event: list(fns) for event, fns in shell.events.callbacks.items()}
-
-    def restore(self) -> None:
-        sys.settrace(None)
-        sys.setprofile(None)
-        vars(builtins).update(self.builtins)
-        vars(self.checks).update(self.checks_dict)
-        sys.modules["course_lib.checks"] = self.checks
-        for name, fn in self.check_names.items():
-            fn.__code__ = self.codes[name]
-            if name in self.shell.user_ns:
-                self.shell.user_ns[name] = fn
-        cleanup, post, ast = self.transformers
-        self.shell.input_transformers_cleanup[:] = cleanup
-        self.shell.input_transformers_post[:] = post
-        self.shell.ast_transformers[:] = ast
-        for event, fns in self.callbacks.items():
-            self.shell.events.callbacks[event][:] = fns
-
-
 def _private_streams() -> tuple[Any, Any]:
     """Move stdin/stdout (the channel) to private descriptors; fds 0, 1, 2 become /dev/null."""
     requests = os.fdopen(os.dup(0), "r", encoding="utf-8")
@@ -154,6 +99,98 @@ def _private_streams() -> tuple[Any, Any]:
     return requests, answers
 
 
+IGNORED_NAMES = frozenset({"In", "Out", "exit", "quit", "get_ipython"})
+
+
+def bindings(namespace: dict) -> dict[str, int]:
+    """The identity of every user variable, to tell which names a cell (re)bound."""
+    return {name: id(value) for name, value in namespace.items()
+            if not name.startswith("_") and name not in IGNORED_NAMES}
+
+
+class Objects:
+    """The student's side of ``remote``: applies operations to the objects the judge holds handles to."""
+
+    def __init__(self, endpoint_io: tuple[Any, Any], namespace: dict, used: list[str]) -> None:
+        from course_lib.grading.remote import Endpoint
+
+        requests, answers = endpoint_io
+        self.endpoint = Endpoint(requests.readline, answers.write, self.serve)
+        self.namespace, self.used = namespace, used
+        self.handles: dict[str, Any] = {}
+
+    def refer(self, obj: Any) -> dict:
+        from course_lib.grading.remote import origin_of
+
+        handle = f"h{len(self.handles) + 1}"
+        self.handles[handle] = obj
+        origin = origin_of(obj)
+        return {"handle": handle, "origin": origin} if origin else {"handle": handle}
+
+    def resolve(self, ref: dict) -> Any:
+        if "handle" in ref:
+            return self.handles[ref["handle"]]  # a KeyError is the reply: the judge only sends our own
+        if "callback" in ref and type(ref["callback"]) is str:
+            return Callback(self, ref["callback"])
+        raise ValueError(f"unknown reference {ref!r}")
+
+    def serve(self, request: dict) -> dict:
+        from course_lib.grading import remote, wire
+
+        if request.get("op") == "names":
+            found = {n: self.namespace[n] for n in request.get("names", []) if n in self.namespace}
+            return {"values": {n: self._encode(v) for n, v in found.items()}}
+        if request.get("op") != "apply" or request.get("fn") not in remote.OPERATIONS:
+            return remote.raised(ValueError(f"unknown operation {request.get('op')!r}"))
+        start = len(self.used)
+        saved = sys.stdout, sys.stderr
+        sys.stdout = sys.stderr = CappedText()  # what a called function prints stays here
+        args: list = []
+        kwargs: dict = {}
+        try:
+            args = wire.decode(request["args"], self.resolve)
+            kwargs = wire.decode(request["kwargs"], self.resolve)
+            import numpy as np
+
+            with np.errstate(**remote.errstate(request.get("errstate"))):
+                reply = {"value": self._encode(remote.OPERATIONS[request["fn"]](*args, **kwargs))}
+        except BaseException as error:  # noqa: BLE001 - whatever the student's code raises is its answer
+            reply = remote.raised(error)
+        finally:
+            sys.stdout, sys.stderr = saved
+        try:
+            reply["after"] = self._encode(wire.leaves([args, kwargs]))
+        except BaseException as error:  # noqa: BLE001
+            reply = {**remote.raised(error), "after": []}
+        reply["forbidden"] = sorted(set(self.used[start:]))
+        return reply
+
+    def _encode(self, value: Any) -> Any:
+        from course_lib.grading import wire
+
+        try:
+            return wire.encode(value, self.refer)
+        except wire.WireError:
+            return self.refer(value)
+
+
+class Callback:
+    """A trusted callable handed to a student function: calling it asks the judge to call it."""
+
+    def __init__(self, objects: Objects, cid: str) -> None:
+        self._objects, self._cid = objects, cid
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from course_lib.grading import remote, wire
+
+        objects = self._objects
+        reply = objects.endpoint.request({"op": "callback", "target": self._cid, "args": objects._encode(list(args)),
+                                          "kwargs": objects._encode(kwargs)})
+        if "raise" in reply:
+            raise remote.rebuild_error(reply["raise"])
+        return wire.decode(reply.get("value"), objects.resolve)
+
+
 def main() -> None:
     requests, answers = _private_streams()
     forbid = json.loads(sys.argv[1]) if len(sys.argv) > 1 else []
@@ -161,26 +198,19 @@ def main() -> None:
 
     from IPython.core.interactiveshell import InteractiveShell
 
-    import course_lib.checks as checks
-
     shell = InteractiveShell.instance(colors="nocolor")
     shell.showtraceback = lambda *a, **k: None  # errors are reported through the answer channel
     shell.enable_matplotlib = lambda gui=None: ("agg", "agg")  # %matplotlib of any kind: draw nowhere
     used: list[str] = []
     watch_forbidden(forbid, used)
-    set_recorder = checks.set_recorder
-    pristine = Pristine(shell, checks)
+    objects = Objects((requests, answers), shell.user_ns, used)
 
-    for line in requests:
+    while line := requests.readline():
         request = loads(line)
-        records: list[dict] = []
-        if request.get("test"):
-            pristine.restore()
-
-        def record(kind: str, name: str, value: Any, options: dict, records=records) -> None:
-            records.append({"kind": kind, "name": name, "value": to_data(value), "options": options})
-
-        set_recorder(record)
+        if "op" in request:
+            answers.write(dumps({"re": request.get("id"), **objects.serve(request)}) + "\n")
+            continue
+        before = bindings(shell.user_ns)
         used.clear()
         out = CappedText()
         sys.stdout = sys.stderr = out
@@ -191,19 +221,19 @@ def main() -> None:
             error = escaped
         finally:
             sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
-        set_recorder(None)
         try:
             evalue = str(error)[:2000] if error is not None else None
         except BaseException:  # noqa: BLE001 - an exception whose __str__ raises
             evalue = "(the error's message could not be shown)"
+        after = bindings(shell.user_ns)
         answer = {
             "nonce": request["nonce"],
             "status": "error" if error is not None else "ok",
             "ename": type(error).__name__ if error is not None else None,
             "evalue": evalue,
             "stdout": out.text(),
-            "records": records if request.get("test") else [],
             "forbidden": sorted(set(used)),
+            "bound": sorted(n for n, i in after.items() if before.get(n) != i),
         }
         answers.write(dumps(answer) + "\n")
 
