@@ -179,6 +179,7 @@ NOTEBOOK_STATE = """(PATH) => {
     status: panel.sessionContext.kernelDisplayStatus,
     kernel: panel.sessionContext.session?.kernel?.name ?? null,
     counts: cells.map(c => c.model.executionCount),
+    queued: cells.filter(c => (c.promptNode?.textContent ?? '').includes('*')).length,
     errors,
   };
 }""".replace("PANEL", PANEL)
@@ -197,13 +198,18 @@ class Notebook:
     """One notebook open in a JupyterLab page (one tab of the app); locators are scoped to its panel."""
 
     def __init__(self, page, path: str) -> None:
+        """Open ``path`` in a new tab; ``wait_kernel_idle`` waits until it is loaded and its kernel answers."""
         self.page, self.path = page, path
-        page.evaluate("(path) => window.jupyterapp.commands.execute('docmanager:open', {path, factory: 'Notebook'})",
+        page.evaluate("(path) => { window.jupyterapp.commands.execute('docmanager:open', {path, factory: 'Notebook'}); }",
                       path)
-        page.wait_for_function(f"(PATH) => {{ {PANEL} return panel && panel.context.isReady; }}", arg=path,
-                               timeout=60_000)
-        self.id = self.state()["id"]
-        self.panel = page.locator(f"[id='{self.id}']")
+
+    @property
+    def id(self) -> str:
+        return self.state()["id"]
+
+    @property
+    def panel(self):
+        return self.page.locator(f"[id='{self.id}']")
 
     def state(self) -> dict:
         return self.page.evaluate(NOTEBOOK_STATE, self.path)
@@ -216,16 +222,16 @@ class Notebook:
         self.activate()
         self.page.evaluate("(name) => window.jupyterapp.commands.execute(name)", name)
 
-    def wait_kernel_idle(self, timeout: float = 60.0) -> dict:
+    def wait_kernel_idle(self, timeout: float = 120.0) -> dict:
         self.page.wait_for_function(
-            f"(PATH) => {{ {PANEL} return panel.sessionContext.session?.kernel"
+            f"(PATH) => {{ {PANEL} return panel?.context.isReady && panel.sessionContext.session?.kernel"
             " && panel.sessionContext.kernelDisplayStatus === 'idle'; }", arg=self.path, timeout=timeout * 1000)
         return self.state()
 
     def finished(self) -> bool:
-        """True when the kernel is idle and every code cell has a prompt number."""
+        """True when the kernel is idle and no cell waits to run (all ran, or an error stopped the run)."""
         s = self.state()
-        return s["status"] == "idle" and all(c is not None for c in s["counts"])
+        return s["status"] == "idle" and s["queued"] == 0 and (s["errors"] or all(c is not None for c in s["counts"]))
 
     def close(self) -> None:
         """Close the tab and shut its kernel down."""
