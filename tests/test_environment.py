@@ -42,3 +42,11 @@ def test_python_version_agrees():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     assert f"python{project['requires-python']}" in env["dependencies"]
+
+
+def test_students_and_the_test_command_install_no_nbgrader():
+    """nbgrader adds its menu and "Create Assignment" sidebar to every JupyterLab in the environment."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for group in (project["dependencies"], project["optional-dependencies"]["dev"]):
+        assert "nbgrader" not in {_split(r)[0] for r in group}
+    assert "nbgrader" in {_split(r)[0] for r in project["optional-dependencies"]["instructor"]}

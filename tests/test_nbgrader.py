@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("nbgrader")
+pytest.importorskip("nbgrader", reason="nbgrader is an instructors' tool: pip install -e '.[instructor]'")
 
 from course_lib.grading.build import notebook_text  # noqa: E402
 from course_lib.grading.grade import grade_class  # noqa: E402

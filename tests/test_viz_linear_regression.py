@@ -102,3 +102,20 @@ def test_gradient_steps_lower_the_mse_and_draw_the_path(explorer: LinearRegressi
     np.testing.assert_allclose([path_a[-1], path_b[-1]], np.ravel(explorer.point.get_data()))
     explorer.reset_button.click()
     assert len(explorer.path.get_data()[0]) == 1
+
+
+def snap(slider, value: float) -> float:
+    """What a browser's slider sends back for ``value``: the nearest point of min + k * step."""
+    return slider.min + round((value - slider.min) / slider.step) * slider.step
+
+
+def test_browser_snapping_a_stepped_value_keeps_the_path(explorer: LinearRegressionExplorer) -> None:
+    for steps in range(1, 5):
+        explorer.step_button.click()
+        for slider in (explorer.slope, explorer.intercept):  # the echo, one slider at a time
+            slider.value = snap(slider, slider.value)
+        assert len(explorer.path.get_data()[0]) == steps + 1
+    path_a, path_b = explorer.path.get_data()
+    assert (path_a[-1], path_b[-1]) == (explorer.slope.value, explorer.intercept.value)  # ends at the snapped point
+    explorer.slope.value = snap(explorer.slope, explorer.slope.value) + explorer.slope.step  # a key press
+    assert len(explorer.path.get_data()[0]) == 1

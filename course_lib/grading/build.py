@@ -7,7 +7,9 @@ For each ``solutions/NN_topic.ipynb``:
 - test cells: ``### BEGIN HIDDEN TESTS`` ... ``### END HIDDEN TESTS`` blocks are dropped, the
   visible self-checks stay;
 - every output and execution count is cleared; cell ids and metadata are kept, so the grader
-  can match a student's cells to the source.
+  can match a student's cells to the source;
+- the notebook's kernelspec is the course's (``cells.KERNELSPEC``), so JupyterLab opens the
+  exercise without marking it modified.
 
 Every notebook is checked before anything is written: one malformed solution stops the build
 with its file and cell named, and exercises/ is left as it was.
@@ -23,6 +25,7 @@ from pathlib import Path
 
 import nbformat
 
+from course_lib.grading.cells import KERNELSPEC
 from course_lib.grading.markers import (
     BEGIN_HIDDEN,
     BEGIN_SOLUTION,
@@ -84,6 +87,7 @@ def make_exercise(nb: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode
                 raise BuildError(f"{where}: grade_id {grade_id!r} is already used by cell {seen_ids[grade_id]}")
             seen_ids[grade_id] = index
     out.metadata["course"] = {"chapter": name}
+    out.metadata["kernelspec"] = dict(KERNELSPEC)
     return out
 
 

@@ -12,6 +12,10 @@ from __future__ import annotations
 import nbformat
 from nbformat.notebooknode import NotebookNode
 
+# The kernelspec ipykernel installs as "python3". A notebook that stores another display name is
+# rewritten by JupyterLab when it opens, so it shows as modified before the student types anything.
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+
 
 def _nbgrader(grade_id: str, *, solution: bool, grade: bool, locked: bool, points: float | None = None) -> dict:
     meta = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3, "solution": solution}
@@ -48,7 +52,7 @@ def notebook(cells: list[NotebookNode]) -> NotebookNode:
     return nbformat.v4.new_notebook(
         cells=cells,
         metadata={
-            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "kernelspec": dict(KERNELSPEC),
             "language_info": {"name": "python"},
         },
     )

@@ -1,0 +1,244 @@
+"""The course as a student meets it: JupyterLab in headless Chromium, every lecture and widget.
+
+All browser tests live in this one module, so ``pytest -n auto --dist loadscope`` sends them to
+one worker and the session starts one JupyterLab server. The lectures run side by side (one
+kernel each) while the tests below wait for them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+from pathlib import Path
+
+import pytest
+from matplotlib.colors import to_rgb
+
+from labdriver import ROOT, Notebook, Timing, changed_fraction, color_pixels
+
+pytestmark = pytest.mark.browser
+
+LECTURES = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
+EXERCISES = sorted(p.name for p in (ROOT / "exercises").glob("*.ipynb"))
+RUN_TIMEOUT = 420  # s for every lecture together, on 2 busy cores
+
+
+def rgb(color: str) -> tuple[int, int, int]:
+    return tuple(round(255 * c) for c in to_rgb(color))
+
+
+@pytest.fixture(scope="module")
+def opened(page) -> dict[str, Notebook]:
+    """Every lecture and exercise set, opened at once; each kernel started and idle, nothing run yet."""
+    notebooks = {path: Notebook(page, path) for path in [f"notebooks/{n}" for n in LECTURES] +
+                 [f"exercises/{n}" for n in EXERCISES]}
+    for notebook in notebooks.values():
+        notebook.wait_kernel_idle()
+    time.sleep(1)  # JupyterLab writes kernel metadata just after the kernel answers
+    for notebook in notebooks.values():
+        notebook.first_state = notebook.state()  # kept: the exercise sets are closed later
+    return notebooks
+
+
+@pytest.fixture(scope="module")
+def lectures(opened) -> dict[str, Notebook]:
+    """Every lecture, outputs cleared, then run all: all kernels at once; returns when all are done.
+
+    The exercise sets are closed first (their kernels too): only the lectures run.
+    """
+    for path, notebook in opened.items():
+        if path.startswith("exercises/"):
+            notebook.close()
+    notebooks = {name: opened[f"notebooks/{name}"] for name in LECTURES}
+    for notebook in notebooks.values():
+        notebook.command("notebook:clear-all-cell-outputs")  # so a number on every prompt means "ran now"
+        notebook.command("notebook:run-all-cells")
+    deadline = time.monotonic() + RUN_TIMEOUT
+    waiting = set(notebooks)
+    while waiting and time.monotonic() < deadline:
+        waiting = {name for name in waiting if not notebooks[name].finished()}
+        time.sleep(1)
+    assert not waiting, f"still running after {RUN_TIMEOUT} s: {sorted(waiting)}"
+    return notebooks
+
+
+# --- the course opens as the README says ------------------------------------------------------
+
+def test_readme_start_serves_the_whole_course(lab, page):
+    assert lab.root_dir == lab.course.resolve(), "JupyterLab must serve the course root, not notebooks/"
+    page.locator(".jp-BreadCrumbs-home").first.click()
+    listing = page.locator(".jp-DirListing-content .jp-DirListing-itemText")
+    listing.filter(has_text="exercises").first.wait_for()
+    assert {"notebooks", "exercises"} <= set(listing.all_inner_texts())
+
+
+@pytest.mark.parametrize("path", [f"notebooks/{n}" for n in LECTURES] + [f"exercises/{n}" for n in EXERCISES])
+def test_notebook_is_unmodified_after_opening(opened, path):
+    state = opened[path].first_state
+    assert state["kernel"] == "python3"
+    assert not state["dirty"], f"{path} shows as modified right after opening"
+
+
+def test_no_nbgrader_in_the_students_jupyterlab(page):
+    if importlib.util.find_spec("nbgrader") is not None:
+        pytest.skip("nbgrader is installed here (an instructor's environment: pip install -e '.[instructor]'); "
+                    "students' installs have none: run the browser suite without it to check what they see")
+    plugins = page.evaluate("() => window.jupyterapp.listPlugins().filter(id => id.includes('nbgrader'))")
+    menus = page.locator("#jp-MainMenu .lm-MenuBar-itemLabel").all_inner_texts()
+    assert plugins == [], "nbgrader's JupyterLab extension is installed: students would see its menu and sidebar"
+    assert not [m for m in menus if "nbgrader" in m.lower()]
+    assert page.get_by_text("Create Assignment").count() == 0
+
+
+# --- every lecture runs and every widget renders -------------------------------------------------
+
+@pytest.mark.parametrize("name", LECTURES)
+def test_lecture_runs_without_error_and_widgets_render(lectures, name, artifacts):
+    notebook = lectures[name]
+    state = notebook.state()
+    assert state["errors"] == []
+    assert all(isinstance(c, int) for c in state["counts"]), f"prompts without a number: {state['counts']}"
+    notebook.activate()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # widget views render asynchronously after the kernel is idle
+        widgets = notebook.widget_outputs()
+        if all(w["rendered"] and "Loading widget" not in w["text"] for w in widgets):
+            break
+        time.sleep(0.5)
+    assert all(w["rendered"] for w in widgets), f"widgets shown as text, not rendered: {widgets}"
+    assert not [w for w in widgets if "Loading widget" in w["text"] or w["text"].startswith(("VBox(", "HBox("))]
+    for index in range(notebook.canvases().count()):
+        notebook.canvases().nth(index).scroll_into_view_if_needed()
+        image = notebook.screenshot(artifacts, f"{Path(name).stem}_figure{index}_initial", index)
+        assert image.std() > 10, f"figure {index} of {name} is blank"
+
+
+# --- every widget answers its controls ---------------------------------------------------------
+
+def figure_of(lectures, name: str) -> Notebook:
+    notebook = lectures[name]
+    notebook.activate()
+    notebook.canvases().first.scroll_into_view_if_needed()
+    notebook.watch(0)
+    notebook.settle()
+    return notebook
+
+
+def time_keys(notebook: Notebook, widget: str, control: str, key: str, presses: int, timings: list) -> Timing:
+    row = Timing(widget, control)
+    handle = notebook.slider_handle(control)
+    for _ in range(presses):
+        row.ms.append(notebook.act(lambda: notebook.press(handle, key)))
+        notebook.settle()
+    timings.append(row)
+    return row
+
+
+def test_linear_regression_explorer(lectures, artifacts, timings):
+    nb = figure_of(lectures, "01_linear_regression.ipynb")
+    widget, red = "01 linear regression", rgb("C3")
+    data_panel, surface_panel = (slice(None), slice(0, 400)), (slice(None), slice(450, 800))
+    start = nb.screenshot(artifacts, "01_start")
+
+    time_keys(nb, widget, "slope a", "ArrowRight", 4, timings)
+    time_keys(nb, widget, "intercept b", "ArrowLeft", 4, timings)
+    moved = nb.screenshot(artifacts, "01_sliders_moved")
+    assert changed_fraction(start, moved, data_panel) > 0.002, "the line did not move with the sliders"
+    assert nb.kernel_eval("len(explorer.path.get_xdata())") == 1  # a move by hand starts a new path
+
+    # Gradient steps: the path must keep every step, however the browser rounds the sliders.
+    button, row = nb.panel.get_by_role("button", name="GD step"), Timing(widget, "GD step (click)")
+    red_counts = [color_pixels(moved, red, region=surface_panel)]
+    for steps in range(1, 6):
+        row.ms.append(nb.act(button.click))
+        nb.settle()
+        assert nb.kernel_eval("len(explorer.path.get_xdata())") == steps + 1, f"path lost its points after {steps} steps"
+        red_counts.append(color_pixels(nb.screenshot(artifacts, f"01_gd_step{steps}"), red, region=surface_panel))
+    timings.append(row)
+    assert all(b > a for a, b in zip(red_counts, red_counts[1:])), f"the drawn path did not grow: {red_counts}"
+
+    before_clear = nb.screenshot(artifacts, "01_before_clear")
+    timings.append(Timing(widget, "clear path (click)", [nb.act(nb.panel.get_by_role("button", name="clear path").click)]))
+    nb.settle()
+    cleared = nb.screenshot(artifacts, "01_cleared")
+    assert nb.kernel_eval("len(explorer.path.get_xdata())") == 1
+    assert color_pixels(cleared, red, region=surface_panel) < red_counts[-1]
+    assert changed_fraction(before_clear, cleared, surface_panel) > 0
+
+
+def test_activation_explorer(lectures, artifacts, timings):
+    nb = figure_of(lectures, "04_activations.ipynb")
+    widget = "04 activations"
+    start = nb.screenshot(artifacts, "04_start")
+    norm_panel = (slice(None), slice(2 * start.shape[1] // 3, None))
+
+    time_keys(nb, widget, "depth", "ArrowRight", 3, timings)
+    time_keys(nb, widget, "init gain", "ArrowRight", 3, timings)
+    moved = nb.screenshot(artifacts, "04_depth_gain_moved")
+    assert changed_fraction(start, moved, norm_panel) > 0.002, "the gradient-norm panel did not follow depth/gain"
+
+    # Ctrl+click toggles an option of the multiple selection: drop relu, then add elu.
+    options, row = nb.panel.locator(".widget-select-multiple select"), Timing(widget, "activations (ctrl+click)")
+    relu, elu = rgb("tab:green"), rgb("tab:purple")
+    # Counted in the gradient-norm panel, which has no legend: only selected activations draw there.
+    assert color_pixels(moved, relu, region=norm_panel) > 50 and color_pixels(moved, elu, region=norm_panel) < 20
+    row.ms.append(nb.act(lambda: options.locator("option", has_text="relu").first.click(modifiers=["Control"])))
+    nb.settle()
+    no_relu = nb.screenshot(artifacts, "04_relu_dropped")
+    row.ms.append(nb.act(lambda: options.locator("option", has_text="elu").last.click(modifiers=["Control"])))
+    nb.settle()
+    with_elu = nb.screenshot(artifacts, "04_elu_added")
+    timings.append(row)
+    assert color_pixels(no_relu, relu, region=norm_panel) < 20, "relu's curve is still drawn after it was deselected"
+    assert color_pixels(with_elu, elu, region=norm_panel) > 50, "elu's curve was not drawn when it was selected"
+
+
+def test_loss_surface_explorer(lectures, artifacts, timings):
+    nb = figure_of(lectures, "05_optimization.ipynb")
+    widget = "05 loss surface"
+    start = nb.screenshot(artifacts, "05_start")
+    surface_panel = (slice(None), slice(0, start.shape[1] // 2))
+
+    for control, key in (("lr", "ArrowRight"), ("momentum / β₁", "ArrowLeft"), ("β₂ / α", "ArrowLeft"),
+                         ("steps", "ArrowRight"), ("start x", "ArrowRight"), ("start y", "ArrowLeft")):
+        before = nb.screenshot(artifacts, "05_before_key")
+        time_keys(nb, widget, control, key, 3, timings)
+        after = nb.screenshot(artifacts, f"05_after_{control.split()[0]}")
+        assert changed_fraction(before, after) > 0.0005, f"{control}: the figure did not change"
+
+    methods = nb.panel.locator(".widget-select-multiple select")
+    nesterov = rgb("tab:green")
+    before = nb.screenshot(artifacts, "05_before_methods")
+    timings.append(Timing(widget, "optimizers (ctrl+click)",
+                          [nb.act(lambda: methods.locator("option", has_text="Nesterov").click(modifiers=["Control"]))]))
+    nb.settle()
+    after = nb.screenshot(artifacts, "05_nesterov_added")
+    assert color_pixels(after, nesterov) > color_pixels(before, nesterov) + 30, "Nesterov's path was not drawn"
+
+    # A click on the contour plot starts every optimizer from there.
+    # ipympl listens on its top canvas, which lies over the one that shows the frames.
+    canvas, row = nb.canvases().first.locator("canvas").nth(1), Timing(widget, "start (canvas click)")
+    box = canvas.bounding_box()
+    for fx, fy in ((0.2, 0.3), (0.3, 0.7)):
+        before = nb.screenshot(artifacts, "05_before_click")
+        row.ms.append(nb.act(lambda: canvas.click(position={"x": box["width"] * fx, "y": box["height"] * fy})))
+        nb.settle()
+        after = nb.screenshot(artifacts, f"05_clicked_{fx}_{fy}")
+        assert changed_fraction(before, after, surface_panel) > 0.001, "a click on the surface did not move the start"
+    timings.append(row)
+
+
+
+@pytest.mark.xfail(reason="chapter 05's explorer: after saddle, choosing quadratic leaves the saddle's picture "
+                          "with the new paths blitted over it (see 05_surface_quadratic.png)", strict=False)
+def test_loss_surface_explorer_redraws_each_surface(lectures, artifacts, timings):
+    nb = figure_of(lectures, "05_optimization.ipynb")
+    surface_panel = (slice(None), slice(0, nb.screenshot(artifacts, "05_before_surfaces").shape[1] // 2))
+    dropdown, row = nb.panel.locator(".widget-dropdown select"), Timing("05 loss surface", "surface (dropdown)")
+    timings.append(row)
+    for surface in ("rosenbrock", "saddle", "quadratic"):
+        before = nb.screenshot(artifacts, "05_before_surface")
+        row.ms.append(nb.act(lambda: dropdown.select_option(surface)))
+        nb.settle(quiet=1.5)  # a new surface takes several kernel-browser round trips
+        after = nb.screenshot(artifacts, f"05_surface_{surface}")
+        assert changed_fraction(before, after, surface_panel) > 0.05, f"choosing {surface} did not redraw the surface"
