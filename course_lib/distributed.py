@@ -1,6 +1,7 @@
 """Data-parallel training past one device: ``torch.distributed`` and DistributedDataParallel (DDP).
 
     $ torchrun --standalone --nproc_per_node=2 -m course_lib.train_distributed --steps 100
+    >>> print(launch_local("course_lib.train_distributed", ["--steps", "100"], nproc=2))  # the same, from Python
 
     >>> with process_group() as worker:                  # one process per rank, started by torchrun
     ...     model = wrap(MLP([64, 64, 10]).to(worker.device), worker)
@@ -49,7 +50,10 @@ same script runs as 2 CPU processes on a laptop and as 8 GPU processes on a serv
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Mapping
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -264,3 +268,35 @@ def train(model: DistributedDataParallel, loss_fn: LossFn, optimizer: torch.opti
     if not losses:
         return []
     return mean_over_ranks(torch.stack(losses)).tolist()
+
+
+def launch_local(module: str, args: Sequence[str] = (), *, nproc: int = 2, timeout_s: float = 300) -> str:
+    """Run ``torchrun -m module args`` with ``nproc`` ranks on this machine; returns what they printed.
+
+    The same as the shell command, for a notebook or a test: the ranks use this Python and this
+    ``course_lib``, meet on 127.0.0.1 (a free port picked by torchrun), and run one thread each
+    (as torchrun's default), with gloo on the loopback interface. Raises RuntimeError with the
+    output when a rank fails, TimeoutError after ``timeout_s`` seconds (every rank is stopped).
+    """
+    if nproc < 1 or timeout_s <= 0:
+        raise ValueError(f"expected nproc >= 1 and timeout_s > 0, got nproc={nproc}, timeout_s={timeout_s}")
+    command = [sys.executable, "-m", "torch.distributed.run", "--nnodes=1", f"--nproc-per-node={nproc}",
+               "--rdzv-backend=c10d", "--rdzv-endpoint=127.0.0.1:0", "--local-addr=127.0.0.1",
+               "-m", module, *args]
+    package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"),
+               PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])))
+    if os.path.exists("/sys/class/net/lo"):  # Linux: keep gloo off the network
+        env.setdefault("GLOO_SOCKET_IFNAME", "lo")
+    # A session of its own, so that on a timeout torchrun and its ranks are stopped together.
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    try:
+        output, _ = proc.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        output, _ = proc.communicate()
+        raise TimeoutError(f"torchrun did not finish within {timeout_s} s:\n{output[-4000:]}") from None
+    if proc.returncode != 0:
+        raise RuntimeError(f"torchrun exited with code {proc.returncode}:\n{output[-4000:]}")
+    return output
