@@ -275,8 +275,9 @@ def launch_local(module: str, args: Sequence[str] = (), *, nproc: int = 2, timeo
 
     The same as the shell command, for a notebook or a test: the ranks use this Python and this
     ``course_lib``, meet on 127.0.0.1 (a free port picked by torchrun), and run one thread each
-    (as torchrun's default), with gloo on the loopback interface. Raises RuntimeError with the
-    output when a rank fails, TimeoutError after ``timeout_s`` seconds (every rank is stopped).
+    (as torchrun's default), with gloo on the loopback interface. Returns the ranks' standard
+    output; raises RuntimeError with both streams when a rank fails, and TimeoutError after
+    ``timeout_s`` seconds (every rank is stopped first).
     """
     if nproc < 1 or timeout_s <= 0:
         raise ValueError(f"expected nproc >= 1 and timeout_s > 0, got nproc={nproc}, timeout_s={timeout_s}")
@@ -289,14 +290,14 @@ def launch_local(module: str, args: Sequence[str] = (), *, nproc: int = 2, timeo
     if os.path.exists("/sys/class/net/lo"):  # Linux: keep gloo off the network
         env.setdefault("GLOO_SOCKET_IFNAME", "lo")
     # A session of its own, so that on a timeout torchrun and its ranks are stopped together.
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     try:
-        output, _ = proc.communicate(timeout=timeout_s)
+        output, errors = proc.communicate(timeout=timeout_s)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
-        output, _ = proc.communicate()
-        raise TimeoutError(f"torchrun did not finish within {timeout_s} s:\n{output[-4000:]}") from None
+        output, errors = proc.communicate()
+        raise TimeoutError(f"torchrun did not finish within {timeout_s} s:\n{output[-2000:]}{errors[-4000:]}") from None
     if proc.returncode != 0:
-        raise RuntimeError(f"torchrun exited with code {proc.returncode}:\n{output[-4000:]}")
+        raise RuntimeError(f"torchrun exited with code {proc.returncode}:\n{output[-2000:]}{errors[-4000:]}")
     return output

@@ -157,6 +157,11 @@ def test_two_ranks_under_torchrun_equal_one_process_on_the_combined_batch(tmp_pa
     assert max((saved["state_dict"][k] - v).abs().max().item() for k, v in alone.items()) > 1e-3
 
 
+def test_a_failing_rank_raises_with_its_message_instead_of_hanging():
+    with pytest.raises(RuntimeError, match="No module named course_lib.no_such_module"):
+        launch_local("course_lib.no_such_module", nproc=2, timeout_s=TIMEOUT_S)
+
+
 # ---------------------------------------------------------------------------
 # 2 ranks through torch.multiprocessing: the gradients after one backward
 # ---------------------------------------------------------------------------
