@@ -191,8 +191,11 @@ def shard(indices: torch.Tensor, rank: int, world_size: int) -> torch.Tensor:
 
     The W shards are disjoint, their union is ``indices``, and their sizes differ by at most one
     (they are equal when W divides B). It is the rule of ``torch.utils.data.DistributedSampler``,
-    the tool for data read through a DataLoader (call its ``set_epoch`` every epoch to reshuffle).
-    Here the data sit in one tensor on the device, so slicing the index is all a rank needs.
+    which gives rank r the positions r, r + W, r + 2W, ... of an epoch's order: the k-th batches
+    of its W ranks together are the k-th global batch, split exactly as here. The sampler is the
+    tool for data read from disk through a DataLoader (call its ``set_epoch`` every epoch, or
+    every epoch repeats the first one's order). Data that sit in one tensor on the device need
+    no loader: an explicit, seeded cut of the index is one line, and is easy to check.
     """
     if indices.ndim != 1:
         raise ValueError(f"indices must have shape (B,), got {tuple(indices.shape)}")

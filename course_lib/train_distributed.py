@@ -79,8 +79,9 @@ def main(argv: list[str] | None = None) -> None:
                        batch_size=args.batch_size, generator=torch.Generator().manual_seed(args.seed))
 
         # Validation: each rank scores its share, weighted by its size in the mean over ranks.
+        # The plain model (.module) does it: a forward pass needs no communication.
         mine = shard(torch.arange(len(X_val)), worker.rank, worker.world_size)
-        val = evaluate(model, F.cross_entropy, (X_val[mine], y_val[mine]), worker.device)
+        val = evaluate(model.module, F.cross_entropy, (X_val[mine], y_val[mine]), worker.device)
         val_loss, val_acc = mean_over_ranks(torch.tensor(val, device=worker.device), weight=len(mine)).tolist()
 
         if worker.is_main:
