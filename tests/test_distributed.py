@@ -127,6 +127,22 @@ def test_shards_are_disjoint_and_cover_the_batch(size, world_size):
     assert max(map(len, shards)) - min(map(len, shards)) <= 1
 
 
+def test_shards_are_the_ones_distributed_sampler_gives_each_rank():
+    from torch.utils.data import DistributedSampler
+
+    n, world_size, per_rank = 24, 3, 4  # 2 global batches of 12 per epoch
+    sampler_batches = []
+    for rank in range(world_size):
+        sampler = DistributedSampler(range(n), num_replicas=world_size, rank=rank, shuffle=False)
+        mine = torch.tensor(list(sampler))
+        sampler_batches.append([mine[k * per_rank:(k + 1) * per_rank] for k in range(2)])
+    order = torch.arange(n)  # the sampler's order with shuffle=False
+    for k in range(2):
+        idx = order[k * world_size * per_rank:(k + 1) * world_size * per_rank]  # the k-th global batch
+        for rank in range(world_size):
+            assert torch.equal(shard(idx, rank, world_size), sampler_batches[rank][k])
+
+
 def test_bad_shard_and_wrap_input():
     with pytest.raises(ValueError, match=r"rank=2, world_size=2"):
         shard(torch.arange(4), 2, 2)
