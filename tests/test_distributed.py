@@ -159,6 +159,7 @@ def test_bad_shard_and_wrap_input():
 # 2 ranks through torchrun: the weights after k steps
 # ---------------------------------------------------------------------------
 
+@pytest.mark.slow  # starts 2 Python processes that import torch
 def test_two_ranks_under_torchrun_equal_one_process_on_the_combined_batch(tmp_path):
     steps, per_rank = 30, 32  # 30 global batches of 64 cross an epoch (22 of them in the 1438 training digits)
     out = tmp_path / "ddp.pt"
@@ -168,7 +169,7 @@ def test_two_ranks_under_torchrun_equal_one_process_on_the_combined_batch(tmp_pa
     saved = torch.load(out)
     assert saved["world_size"] == 2 and saved["backend"] == "gloo"
     _assert_same_training(saved, _single_process(steps, 2 * per_rank, torch.float64), atol=1e-6)
-    # It is not a matter of the tolerance: the rank's own batch of 16 would have led elsewhere.
+    # It is not a matter of the tolerance: each rank's own batch of 32 alone would have led elsewhere.
     alone = _single_process(steps, per_rank, torch.float64)[0]
     assert max((saved["state_dict"][k] - v).abs().max().item() for k, v in alone.items()) > 1e-3
 
@@ -216,6 +217,7 @@ def _gradient_worker(rank: int, world_size: int, port: int, out_dir: str) -> Non
                     "batch": idx, "mean": mean}, Path(out_dir) / f"rank{rank}.pt")
 
 
+@pytest.mark.slow  # starts 2 Python processes that import torch
 def test_ddp_gradient_is_the_average_of_the_ranks_gradients(tmp_path):
     ranks = 2
     context = mp.spawn(_gradient_worker, args=(ranks, _free_port(), str(tmp_path)), nprocs=ranks, join=False)
