@@ -96,7 +96,7 @@ def elu(x: Array, alpha: float = 1.0) -> Array:
 def elu_grad(x: Array, alpha: float = 1.0) -> Array:
     """1 where x > 0, else ``alpha * e^x``."""
     x = _as_float(x)
-    return np.where(x > 0, 1.0, alpha * np.exp(np.minimum(x, 0.0))).astype(x.dtype)
+    return np.where(x <= 0, alpha * np.exp(np.minimum(x, 0.0)), 1.0).astype(x.dtype)  # NaN: 1, as torch
 
 
 @dataclass(frozen=True)
