@@ -1,8 +1,8 @@
 """The process that runs a notebook's cells for the grader: one fresh IPython shell per submission.
 
-Started by ``runner.Worker`` as ``python -m course_lib.grading.worker FD FORBIDDEN_JSON``. It reads
-one JSON request per line on stdin (``{"source": ..., "forbid": [...]}``), runs the cell, and
-answers one JSON line on file descriptor ``FD``:
+Started by ``runner.Worker`` as ``python -m course_lib.grading.worker FD FORBIDDEN_JSON``, where
+FORBIDDEN_JSON lists the calls the notebook may not use. It reads one JSON request per line on
+stdin (``{"source": cell source}``), runs the cell, and answers one JSON line on file descriptor ``FD``:
 
     {"status": "ok" | "error", "ename", "evalue", "stdout", "records": [...], "forbidden": [...]}
 
