@@ -9,6 +9,8 @@
     >>> net.backward(loss.backward())               # adds dL/dp into every p.grad
     >>> opt.step()
 
+``scratch.train.fit`` runs this step over the mini-batches of every epoch.
+
 Where the scalar engine (``autograd.Value``) differentiates one number at a time, a layer
 differentiates whole arrays: ``backward(dout)`` receives dL/d(output), with the output's shape,
 adds dL/d(parameter) into each ``Parameter``'s ``grad`` (see ``scratch.parameter``) and returns
@@ -35,8 +37,10 @@ class Layer:
 
     ``params`` maps names ("W", "b") to ``Parameter`` objects; ``children()`` lists sub-layers
     (a ``Sequential``'s layers); ``parameters()`` yields every ``Parameter`` of the layer and its
-    children, in order, which is what an optimizer takes. ``training`` is True until ``eval()``:
-    layers that behave differently at test time (dropout, batch norm) read it.
+    children, in order, which is what an optimizer takes; ``named_parameters()`` names them as torch
+    does ("0.W") and ``state_dict()`` / ``load_state_dict()`` save and restore their values.
+    ``training`` is True until ``eval()``: layers that behave differently at test time (dropout,
+    batch norm) read it.
     """
 
     def __init__(self) -> None:
