@@ -235,7 +235,8 @@ def _check_batches(X, y) -> int:
     """N for X (N, ...) and y (N, ...) with the same number of rows (arrays or tensors)."""
     shape_x, shape_y = getattr(X, "shape", None), getattr(y, "shape", None)
     if shape_x is None or shape_y is None or len(shape_x) == 0 or len(shape_y) == 0:
-        raise ValueError(f"X and y must be arrays with a first axis of N rows, got {type(X).__name__} and {type(y).__name__}")
+        raise ValueError(f"X and y must be arrays with a first axis of N rows, "
+                         f"got {type(X).__name__} and {type(y).__name__}")
     if shape_x[0] != shape_y[0]:
         raise ValueError(f"X and y must have the same number of rows, got {tuple(shape_x)} and {tuple(shape_y)}")
     return int(shape_x[0])
