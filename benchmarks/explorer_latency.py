@@ -24,7 +24,7 @@ import matplotlib
 matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 
-from course_lib.surfaces import SURFACES  # noqa: E402
+from course_lib.scratch.surfaces import SURFACES  # noqa: E402
 from course_lib.viz.loss_surface import LossSurfaceExplorer, trajectory  # noqa: E402
 
 

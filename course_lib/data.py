@@ -205,16 +205,38 @@ def standardize(X_train: Array, *others: Array) -> tuple[Array, ...]:
     return tuple((X - mean) / std for X in (X_train, *others))
 
 
-def minibatches(
-    X: Array, y: Array, batch_size: int, rng: np.random.Generator | None = None
-) -> Iterator[tuple[Array, Array]]:
-    """Yield ``(X_batch, y_batch)`` pairs covering the data once (one epoch).
+def minibatches(X, y, batch_size: int, rng=None) -> Iterator[tuple]:
+    """Yield ``(X_batch, y_batch)`` pairs covering the data once (one epoch): every loop's batches.
 
-    Shuffles when ``rng`` is given; the last batch may be smaller than ``batch_size``.
+    X (N, ...) and y (N, ...) are NumPy arrays, or torch tensors (the PyTorch loop of ``train.fit``);
+    a batch is X[idx], y[idx] for consecutive slices idx of one order of the N rows. That order is
+    ``rng.permutation(N)`` for a ``numpy.random.Generator``, ``torch.randperm(N, generator=rng)``
+    for a ``torch.Generator``, and 0..N-1 for ``rng=None`` (no shuffling). The last batch may be
+    smaller than ``batch_size``.
     """
-    _check_xy(X, y)
+    n = _check_batches(X, y)
     _check_n(batch_size, "batch_size")
-    order = np.arange(X.shape[0]) if rng is None else rng.permutation(X.shape[0])
-    for start in range(0, X.shape[0], batch_size):
+    if rng is None:
+        order = np.arange(n)
+    elif isinstance(rng, np.random.Generator):
+        order = rng.permutation(n)
+    elif type(rng).__module__.startswith("torch"):
+        import torch  # only for tensors: the NumPy loops never load torch
+
+        order = torch.randperm(n, generator=rng).to(X.device)
+    else:
+        raise ValueError(f"rng must be a numpy.random.Generator, a torch.Generator or None, got {type(rng).__name__}")
+    for start in range(0, n, batch_size):
         idx = order[start:start + batch_size]
         yield X[idx], y[idx]
+
+
+def _check_batches(X, y) -> int:
+    """N for X (N, ...) and y (N, ...) with the same number of rows (arrays or tensors)."""
+    shape_x, shape_y = getattr(X, "shape", None), getattr(y, "shape", None)
+    if shape_x is None or shape_y is None or len(shape_x) == 0 or len(shape_y) == 0:
+        raise ValueError(f"X and y must be arrays with a first axis of N rows, "
+                         f"got {type(X).__name__} and {type(y).__name__}")
+    if shape_x[0] != shape_y[0]:
+        raise ValueError(f"X and y must have the same number of rows, got {tuple(shape_x)} and {tuple(shape_y)}")
+    return int(shape_x[0])

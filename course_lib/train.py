@@ -7,7 +7,9 @@
 
 Data are tensors X (N, D) and y (N,); they are moved to ``device`` once. Accuracy reads the
 model's output as logits: (N,) for a binary model (positive logit = class 1), (N, C) for C classes
-(argmax). Shuffling uses ``generator`` only, so two runs with the same seed are identical.
+(argmax). Shuffling uses ``generator`` only, so two runs with the same seed are identical; the
+batches come from ``data.minibatches``, the iterator of every loop in the course.
+``as_tensors(X, y)`` turns NumPy data (``course_lib.data``) into the tensors ``fit`` takes.
 """
 
 from __future__ import annotations
@@ -15,9 +17,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
+
+from course_lib.data import minibatches
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 Data = tuple[torch.Tensor, torch.Tensor]
@@ -75,10 +80,8 @@ def fit(
     history = History()
     for _ in tqdm(range(epochs), desc="epochs", disable=not progress):
         model.train()
-        order = torch.randperm(len(X), generator=generator).to(device)
-        for start in range(0, len(X), batch_size):
-            idx = order[start:start + batch_size]
-            loss = loss_fn(model(X[idx]), y[idx])
+        for Xb, yb in minibatches(X, y, batch_size, generator):
+            loss = loss_fn(model(Xb), yb)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -90,6 +93,13 @@ def fit(
         history.val_loss.append(val_loss)
         history.val_acc.append(val_acc)
     return history
+
+
+def as_tensors(X: np.ndarray, y: np.ndarray, dtype: torch.dtype = torch.float32) -> Data:
+    """NumPy data as the tensors ``fit`` takes: X (N, D) as ``dtype`` (float32 by default), y (N,) as is."""
+    if not isinstance(X, np.ndarray) or not isinstance(y, np.ndarray):
+        raise ValueError(f"X and y must be NumPy arrays, got {type(X).__name__} and {type(y).__name__}")
+    return torch.tensor(X, dtype=dtype), torch.tensor(y)
 
 
 def _to_device(data: Data, device: torch.device, name: str) -> Data:

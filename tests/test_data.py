@@ -68,6 +68,19 @@ def test_minibatches_cover_each_sample_once():
     assert sorted(np.concatenate([b[1] for b in batches]).tolist()) == list(range(10))
 
 
+def test_minibatches_serve_tensors_in_torchs_order():
+    """The PyTorch loop (train.fit) takes the same iterator: a torch.Generator draws torch.randperm."""
+    import torch
+
+    X, y = torch.arange(20.0).reshape(10, 2), torch.arange(10)
+    batches = list(data.minibatches(X, y, 4, torch.Generator().manual_seed(3)))
+    order = torch.randperm(10, generator=torch.Generator().manual_seed(3))
+    assert torch.equal(torch.cat([b[1] for b in batches]), order)
+    assert all(torch.equal(Xb[:, 0] / 2, yb.double()) for Xb, yb in batches)  # rows stay paired
+    unshuffled = list(data.minibatches(np.zeros((5, 2)), np.arange(5), 2))
+    assert [b[1].tolist() for b in unshuffled] == [[0, 1], [2, 3], [4]]
+
+
 @pytest.mark.parametrize(
     "call, message",
     [
@@ -77,6 +90,8 @@ def test_minibatches_cover_each_sample_once():
         (lambda: data.train_val_test_split(np.zeros((5, 2)), np.zeros((5, 1)), np.random.default_rng(0)), r"shape \(N,\)"),
         (lambda: data.train_val_test_split(np.zeros((5, 2)), np.zeros(5), np.random.default_rng(0), 0.6, 0.5), "val"),
         (lambda: list(data.minibatches(np.zeros((5, 2)), np.zeros(5), 0)), "batch_size"),
+        (lambda: list(data.minibatches(np.zeros((5, 2)), np.zeros(4), 2)), r"same number of rows"),
+        (lambda: list(data.minibatches(np.zeros((5, 2)), np.zeros(5), 2, rng=0)), "torch.Generator"),
         (lambda: data.standardize(np.zeros((5, 2)), np.zeros((5, 3))), r"\(N, 2\)"),
     ],
 )

@@ -61,3 +61,22 @@ def test_bad_configuration_and_inputs_raise_value_errors():
         MLP([4, 2])(torch.zeros(3, 5))
     with pytest.raises(ValueError, match=r"\(N, 2\), got \(2,\)"):
         LogisticRegression(2)(torch.zeros(2))
+
+
+def test_a_seed_fixes_the_weights_without_touching_the_global_generator():
+    torch.manual_seed(123)
+    expected_next = torch.rand(3)
+    torch.manual_seed(123)
+    a = MLP([4, 8, 2], seed=0)
+    assert torch.equal(torch.rand(3), expected_next)  # the global generator did not move
+    b = MLP([4, 8, 2], seed=0)
+    c = MLP([4, 8, 2], seed=1)
+    for pa, pb, pc in zip(a.parameters(), b.parameters(), c.parameters()):
+        assert torch.equal(pa, pb) and not torch.equal(pa, pc)
+    torch.manual_seed(0)
+    reference = MLP([4, 8, 2])  # the old idiom: seed the global generator, then build
+    assert all(torch.equal(p, q) for p, q in zip(MLP([4, 8, 2], seed=0).parameters(), reference.parameters()))
+    g1, g2 = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
+    assert torch.equal(LogisticRegression(4, seed=g1).linear.weight, LogisticRegression(4, seed=g2).linear.weight)
+    with pytest.raises(ValueError, match="seed"):
+        MLP([4, 2], seed=1.5)

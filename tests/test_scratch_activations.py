@@ -68,3 +68,16 @@ def test_bad_input_is_rejected():
         sigmoid(np.arange(3))
     with pytest.raises(ValueError, match="unknown activation 'gelu'"):
         get_activation("gelu")
+
+
+@pytest.mark.parametrize("name", sorted(TORCH))
+def test_nan_propagates_in_value_and_derivative_as_in_torch(name):
+    """A NaN pre-activation must stay visible: torch gives NaN out, and its own derivative there."""
+    x = np.array([np.nan, -1.0, 0.0, 2.0])
+    xt = torch.tensor(x, requires_grad=True)
+    out = TORCH[name](xt)
+    out.backward(torch.ones_like(xt))
+    act = ACTIVATIONS[name]
+    np.testing.assert_array_equal(np.isnan(act.f(x)), np.isnan(out.detach().numpy()))
+    np.testing.assert_allclose(act.f(x), out.detach().numpy(), rtol=1e-14)  # NaNs compare equal here
+    np.testing.assert_allclose(act.grad(x), xt.grad.numpy(), rtol=1e-14)

@@ -108,3 +108,71 @@ def test_bad_inputs_raise_clear_errors():
         Value(-1.0).log()
     with pytest.raises(ValueError, match="exponent must be an int or float constant, got Value"):
         Value(2.0) ** Value(2.0)
+
+
+def _torch_scalar(x: float) -> torch.Tensor:
+    return torch.tensor(x, dtype=torch.float64, requires_grad=True)
+
+
+def test_relu_propagates_nan_like_torch():
+    a = Value(float("nan"))
+    out = a.relu() * 2.0
+    out.backward()
+    at = _torch_scalar(float("nan"))
+    ref = at.relu() * 2.0
+    ref.backward()
+    assert math.isnan(out.data) and math.isnan(ref.item())
+    assert a.grad == at.grad.item() == 2.0  # torch passes the gradient through a NaN
+
+
+def test_zeroth_power_of_zero_has_derivative_zero_like_torch():
+    a = Value(0.0)
+    out = a**0 + a * 3.0
+    out.backward()
+    at = _torch_scalar(0.0)
+    (at**0 + at * 3.0).backward()
+    assert out.data == 1.0 and a.grad == at.grad.item() == 3.0
+
+
+def test_fractional_power_of_a_negative_base_is_refused():
+    assert math.isnan((_torch_scalar(-8.0) ** (1 / 3)).item())  # torch: NaN; here: a plain error
+    with pytest.raises(ValueError, match="negative base to a fractional power"):
+        Value(-8.0) ** (1 / 3)
+    assert (Value(-2.0) ** 3).data == -8.0  # integer powers of negatives are fine
+    with pytest.raises(ValueError, match="negative power"):
+        Value(0.0) ** -1
+
+
+def _graph(a: Value, b: Value) -> Value:
+    shared = a * b                       # an interior node used twice
+    return (shared + a).tanh() * shared + b.exp()
+
+
+def _torch_graph(at, bt):
+    shared = at * bt
+    return (shared + at).tanh() * shared + bt.exp()
+
+
+def test_backward_twice_accumulates_like_torch_and_interior_nodes_do_not_leak():
+    a, b = Value(0.3), Value(-1.2)
+    out = _graph(a, b)
+    out.backward()
+    out.backward()                       # leaves accumulate: twice the gradient, as in torch
+    at, bt = _torch_scalar(0.3), _torch_scalar(-1.2)
+    ref = _torch_graph(at, bt)
+    ref.backward(retain_graph=True)
+    ref.backward()
+    assert a.grad == pytest.approx(at.grad.item(), rel=1e-12)
+    assert b.grad == pytest.approx(bt.grad.item(), rel=1e-12)
+
+
+def test_backward_after_zero_grad_gives_the_gradient_once():
+    a, b = Value(0.3), Value(-1.2)
+    out = _graph(a, b)
+    out.backward()
+    zero_grad([a, b])
+    out.backward()                       # interior nodes still held the first pass's grads
+    at, bt = _torch_scalar(0.3), _torch_scalar(-1.2)
+    _torch_graph(at, bt).backward()
+    assert a.grad == pytest.approx(at.grad.item(), rel=1e-12)
+    assert b.grad == pytest.approx(bt.grad.item(), rel=1e-12)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from course_lib.scratch.gradcheck import check_layer, check_loss, numerical_gradient, relative_error
-from course_lib.scratch.layers import Layer, Linear, MSELoss
+from course_lib.scratch.layers import Layer, Linear, SquaredError
 
 
 def test_numerical_gradient_of_a_known_function():
@@ -68,12 +68,12 @@ def test_gradient_check_does_not_modify_the_callers_input():
 
 
 def test_check_loss_catches_a_wrong_loss_gradient():
-    class WrongMSE(MSELoss):
+    class WrongMSE(SquaredError):
         grad = staticmethod(lambda z, t: 2 * (z - t))
 
     rng = np.random.default_rng(3)
     z, t = rng.standard_normal((4, 2)), rng.standard_normal((4, 2))
-    assert check_loss(MSELoss(), z, t).passed
+    assert check_loss(SquaredError(), z, t).passed
     assert not check_loss(WrongMSE(), z, t).passed
 
 

@@ -5,8 +5,10 @@ import torch.nn.functional as F
 
 from course_lib import data
 from course_lib.scratch.gradcheck import check_layer, check_loss
+from course_lib.scratch.optim import SGD
+from course_lib.scratch.train import fit
 from course_lib.scratch.layers import (
-    BCEWithLogits, Linear, MSELoss, ReLU, Sequential, Sigmoid, SoftmaxCrossEntropy, Tanh, sgd_step, train,
+    BCEWithLogits, Linear, ReLU, Sequential, Sigmoid, SoftmaxCrossEntropy, SquaredError, Tanh,
 )
 
 ACTIVATIONS = {"tanh": (Tanh, torch.tanh), "relu": (ReLU, torch.relu), "sigmoid": (Sigmoid, torch.sigmoid)}
@@ -47,7 +49,7 @@ def test_layer_engine_gradients_match_torch_autograd(widths, activation, loss_na
         loss, t = SoftmaxCrossEntropy(), rng.integers(0, C, N)
         torch_loss = lambda z: F.cross_entropy(z, torch.tensor(t))  # noqa: E731
     elif loss_name == "mse":
-        loss, t = MSELoss(), rng.standard_normal((N, C))
+        loss, t = SquaredError(), rng.standard_normal((N, C))
         torch_loss = lambda z: 0.5 * ((z - torch.tensor(t)) ** 2).sum()  # noqa: E731
     else:
         loss, t = BCEWithLogits(), rng.integers(0, 2, (N, C)).astype(np.float64)
@@ -78,7 +80,7 @@ def test_gradient_check_passes_on_every_layer(make):
 def test_gradient_check_passes_on_every_loss():
     rng = np.random.default_rng(1)
     assert check_loss(SoftmaxCrossEntropy(), rng.standard_normal((6, 3)), rng.integers(0, 3, 6)).passed
-    assert check_loss(MSELoss(), rng.standard_normal((6, 2)), rng.standard_normal((6, 2))).passed
+    assert check_loss(SquaredError(), rng.standard_normal((6, 2)), rng.standard_normal((6, 2))).passed
     assert check_loss(BCEWithLogits(), rng.standard_normal((6, 1)), rng.integers(0, 2, (6, 1)).astype(float)).passed
 
 
@@ -88,7 +90,7 @@ def test_backward_before_forward_is_a_clear_error(layer):
         layer.backward(np.ones((3, 2)))
 
 
-@pytest.mark.parametrize("loss", [MSELoss(), SoftmaxCrossEntropy(), BCEWithLogits()])
+@pytest.mark.parametrize("loss", [SquaredError(), SoftmaxCrossEntropy(), BCEWithLogits()])
 def test_loss_backward_before_forward_is_a_clear_error(loss):
     with pytest.raises(RuntimeError, match="backward was called before forward"):
         loss.backward()
@@ -107,13 +109,18 @@ def test_bad_shapes_raise_value_errors_naming_both_shapes():
     with pytest.raises(ValueError, match="finite"):
         Tanh().forward(np.array([[np.nan]]))
     with pytest.raises(ValueError, match=r"shape of predictions \(4, 1\), got \(4,\)"):
-        MSELoss().forward(np.zeros((4, 1)), np.zeros(4))
+        SquaredError().forward(np.zeros((4, 1)), np.zeros(4))
     with pytest.raises(ValueError, match="Generator"):
         Linear(3, 2, rng=0)
     with pytest.raises(ValueError, match=r"same number of rows, got \(4, 3\) and \(5,\)"):
-        train(Sequential(lin), SoftmaxCrossEntropy(), np.zeros((4, 3)), np.zeros(5, dtype=int), lr=0.1, epochs=1, batch_size=2, rng=rng)
+        fit(Sequential(lin), SoftmaxCrossEntropy(), SGD(lin.parameters(), lr=0.1), np.zeros((4, 3)), np.zeros(5, dtype=int),
+            epochs=1, batch_size=2, rng=rng)
     with pytest.raises(ValueError, match="batch_size must be positive"):
-        train(Sequential(lin), SoftmaxCrossEntropy(), np.zeros((4, 3)), np.zeros(4, dtype=int), lr=0.1, epochs=1, batch_size=0, rng=rng)
+        fit(Sequential(lin), SoftmaxCrossEntropy(), SGD(lin.parameters(), lr=0.1), np.zeros((4, 3)), np.zeros(4, dtype=int),
+            epochs=1, batch_size=0, rng=rng)
+    with pytest.raises(ValueError, match="scratch.optim.Optimizer"):
+        fit(Sequential(lin), SoftmaxCrossEntropy(), 0.1, np.zeros((4, 3)), np.zeros(4, dtype=int),
+            epochs=1, batch_size=2, rng=rng)
 
 
 def test_initialization_is_seeded_by_the_rng_and_bounded_like_torch():
@@ -123,15 +130,16 @@ def test_initialization_is_seeded_by_the_rng_and_bounded_like_torch():
     assert np.abs(a.params["W"].data).max() <= 1 / np.sqrt(50)
 
 
-def test_sgd_step_moves_against_the_gradient():
+def test_an_sgd_step_moves_the_layer_engine_against_the_gradient():
     rng = np.random.default_rng(0)
     net = Sequential(Linear(2, 1, rng))
-    loss = MSELoss()
+    opt = SGD(net.parameters(), lr=0.01)
+    loss = SquaredError()
     X, t = rng.standard_normal((8, 2)), rng.standard_normal((8, 1))
     before = loss.forward(net.forward(X), t)
     net.backward(loss.backward())
     W0, g = net.layers[0].params["W"].data.copy(), net.layers[0].params["W"].grad.copy()
-    sgd_step(net, lr=0.01)
+    opt.step()
     np.testing.assert_allclose(net.layers[0].params["W"].data, W0 - 0.01 * g)
     assert loss.forward(net.forward(X), t) < before
 
@@ -144,9 +152,9 @@ def test_two_layer_mlp_solves_xor_where_a_linear_model_fails():
     rng = np.random.default_rng(0)
     X, y = data.make_xor(200, rng)
     linear = Sequential(Linear(2, 2, rng))
-    train(linear, SoftmaxCrossEntropy(), X, y, lr=0.5, epochs=200, batch_size=200, rng=rng)
+    fit(linear, SoftmaxCrossEntropy(), SGD(linear.parameters(), lr=0.5), X, y, epochs=200, batch_size=200, rng=rng)
     mlp = Sequential(Linear(2, 8, rng), Tanh(), Linear(8, 2, rng))
-    train(mlp, SoftmaxCrossEntropy(), X, y, lr=0.5, epochs=200, batch_size=20, rng=rng)
+    fit(mlp, SoftmaxCrossEntropy(), SGD(mlp.parameters(), lr=0.5), X, y, epochs=200, batch_size=20, rng=rng)
     assert accuracy(mlp, X, y) == 1.0
     assert accuracy(linear, X, y) < 0.8  # no line separates the four blobs
 
@@ -159,8 +167,24 @@ def test_mlp_reaches_the_linear_model_on_breast_cancer():
     results = {}
     for name, net in {"linear": Sequential(Linear(30, 2, rng)),
                       "mlp": Sequential(Linear(30, 32, rng), ReLU(), Linear(32, 2, rng))}.items():
-        history = train(net, SoftmaxCrossEntropy(), X_train, split.y_train, lr=0.1, epochs=60, batch_size=32, rng=rng)
+        history = fit(net, SoftmaxCrossEntropy(), SGD(net.parameters(), lr=0.1), X_train, split.y_train, epochs=60, batch_size=32, rng=rng)
         assert history[-1] < history[0]
         results[name] = accuracy(net, X_test, split.y_test)
     assert results["linear"] > 0.93
     assert results["mlp"] >= results["linear"]
+
+
+def test_named_parameters_and_state_dict_round_trip():
+    rng = np.random.default_rng(0)
+    net = Sequential(Linear(2, 3, rng), Tanh(), Linear(3, 1, rng))
+    assert [name for name, _ in net.named_parameters()] == ["0.W", "0.b", "2.W", "2.b"]
+    saved = net.state_dict()
+    for p in net.parameters():
+        p.data += 1.0
+    net.load_state_dict(saved)
+    for name, p in net.named_parameters():
+        np.testing.assert_array_equal(p.data, saved[name])
+    with pytest.raises(ValueError, match="shape"):
+        net.load_state_dict({**saved, "0.W": np.zeros((3, 2))})
+    with pytest.raises(ValueError, match="expected the parameters"):
+        net.load_state_dict({"0.W": saved["0.W"]})

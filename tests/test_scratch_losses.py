@@ -3,7 +3,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course_lib.scratch import losses
+from course_lib.scratch import activations, losses
 
 TOL = dict(rtol=1e-10, atol=1e-12)
 
@@ -28,9 +28,18 @@ def test_sigmoid_matches_torch_and_stays_finite(seed):
     z = extreme_logits(np.random.default_rng(seed), (7, 3))
     zt = torch.tensor(z, requires_grad=True)
     torch.sigmoid(zt).backward(torch.ones_like(zt))
-    np.testing.assert_allclose(losses.sigmoid(z), torch.sigmoid(zt).detach().numpy(), **TOL)
-    np.testing.assert_allclose(losses.sigmoid_grad(z), zt.grad.numpy(), **TOL)
-    assert np.isfinite(losses.sigmoid(z)).all()
+    np.testing.assert_allclose(activations.sigmoid(z), torch.sigmoid(zt).detach().numpy(), **TOL)
+    np.testing.assert_allclose(activations.sigmoid_grad(z), zt.grad.numpy(), **TOL)
+    assert np.isfinite(activations.sigmoid(z)).all()
+
+
+def test_bce_terms_batched_over_many_networks_match_torch():
+    """The unchecked per-entry form, averaged over the last axis: G losses in one call."""
+    rng = np.random.default_rng(4)
+    z, t = extreme_logits(rng, (5, 8)), rng.integers(0, 2, size=8).astype(np.float64)
+    ours = losses.binary_cross_entropy_with_logits_terms(z, t).mean(axis=-1)
+    theirs = [F.binary_cross_entropy_with_logits(torch.tensor(row), torch.tensor(t)).item() for row in z]
+    np.testing.assert_allclose(ours, theirs, **TOL)
 
 
 @pytest.mark.parametrize("shape", [(9,), (6, 3)])
@@ -98,8 +107,8 @@ def test_mse_is_half_the_sum_of_squares_and_matches_torch():
     rng = np.random.default_rng(6)
     y, t = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
     value, grad = torch_value_and_grad(lambda a, b: 0.5 * F.mse_loss(a, b, reduction="sum"), y, torch.tensor(t))
-    np.testing.assert_allclose(losses.mse(y, t), value, **TOL)
-    np.testing.assert_allclose(losses.mse_grad(y, t), grad, **TOL)
+    np.testing.assert_allclose(losses.squared_error(y, t), value, **TOL)
+    np.testing.assert_allclose(losses.squared_error_grad(y, t), grad, **TOL)
 
 
 def test_functions_do_not_modify_their_inputs():
@@ -121,10 +130,10 @@ def test_functions_do_not_modify_their_inputs():
         (lambda: losses.cross_entropy(np.zeros((4, 3)), np.zeros(4)), r"integer"),
         (lambda: losses.cross_entropy(np.zeros((4, 3)), np.zeros(5, dtype=int)), r"\(N,\) = \(4,\)"),
         (lambda: losses.cross_entropy(np.zeros(4), np.zeros(4, dtype=int)), r"\(N, C\)"),
-        (lambda: losses.sigmoid(np.array([0.0, np.nan])), r"finite"),
+        (lambda: losses.binary_cross_entropy_with_logits(np.array([0.0, np.nan]), np.zeros(2)), r"finite"),
         (lambda: losses.cross_entropy(np.array([[np.inf, 0.0]]), np.array([0])), r"finite"),
-        (lambda: losses.mse(np.zeros((3, 1)), np.zeros(3)), r"\(3, 1\), got \(3,\)"),
-        (lambda: losses.sigmoid(np.array([1, 2])), r"floating dtype"),
+        (lambda: losses.squared_error(np.zeros((3, 1)), np.zeros(3)), r"\(3, 1\), got \(3,\)"),
+        (lambda: losses.binary_cross_entropy_with_logits(np.array([1, 2]), np.zeros(2)), r"floating dtype"),
     ],
 )
 def test_bad_input_raises_value_error_naming_what_was_expected(call, message):

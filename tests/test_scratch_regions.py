@@ -1,9 +1,5 @@
 """Linear-region counting: exact counts for the folding construction, linearity inside regions."""
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
@@ -62,15 +58,6 @@ def test_random_shallow_net_stays_below_the_bound():
     for seed in range(5):
         net = regions.random_relu_net([8], np.random.default_rng(seed))
         assert regions.count_regions(net, -3, 3, 300) <= regions.max_regions_shallow(8)
-
-
-def test_draw_regions_paints_every_region():
-    labels = regions.region_map(regions.folding_net(2), 0, 1, 200)
-    fig, ax = plt.subplots()
-    regions.draw_regions(ax, labels, (0, 1, 0, 1))
-    image = ax.get_images()[0].get_array()
-    assert image.shape == (200, 200, 3)
-    plt.close(fig)
 
 
 def test_bad_shapes():

@@ -6,6 +6,7 @@ import torch
 
 from course_lib.scratch import schedules
 from course_lib.scratch.optim import SGD
+from course_lib.scratch.parameter import Parameter
 
 
 def _torch_lrs(make_scheduler, lr0: float, epochs: int) -> np.ndarray:
@@ -41,12 +42,13 @@ def test_schedule_matches_torch_scheduler(ours, theirs):
 def test_decayed_sgd_is_stable_where_constant_lr_is_not():
     """On f(w) = |w| (a kink), constant-lr GD keeps bouncing; a decaying lr settles."""
     def run(lr_of_epoch) -> float:
-        w = np.array([1.03])
+        w = Parameter(np.array([1.03]))
         opt = SGD([w], lr=lr_of_epoch(0))
         for epoch in range(400):
-            opt.lr = lr_of_epoch(epoch)
-            opt.step([np.sign(w)])
-        return abs(float(w[0]))
+            opt.param_groups[0]["lr"] = lr_of_epoch(epoch)
+            w.grad = np.sign(w.data)
+            opt.step()
+        return abs(float(w.data[0]))
 
     assert run(lambda e: 0.1) > 0.01
     assert run(lambda e: schedules.inverse_sqrt(0.1, e)) < 0.01

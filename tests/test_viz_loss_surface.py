@@ -11,7 +11,8 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.backend_bases import MouseEvent  # noqa: E402
 
-from course_lib import surfaces  # noqa: E402
+from course_lib.scratch import surfaces  # noqa: E402
+from course_lib.scratch.parameter import Parameter  # noqa: E402
 from course_lib.viz.loss_surface import (  # noqa: E402
     METHODS,
     LossSurfaceExplorer,
@@ -125,12 +126,14 @@ def test_lockstep_runs_match_runs_alone(name, net_surface):
     lr = 0.25 if name == "quadratic" else 0.02
     together = trajectories(s, METHODS, lr, s.start, 60)
     for m in METHODS:
-        w, path = s.start.copy(), [s.start.copy()]
+        w = Parameter(s.start.copy())
+        path = [s.start.copy()]
         opt = make_optimizer(m, w, lr)
         with np.errstate(all="ignore"):
             for _ in range(60):
-                opt.step([s.grad(w)])
-                path.append(w.copy())
+                w.grad = s.grad(w.data)
+                opt.step()
+                path.append(w.data.copy())
         path = np.array(path)
         alone = np.where(np.maximum.accumulate(np.abs(path).max(axis=1) > 1e6)[:, None], np.nan, path)
         np.testing.assert_allclose(together[m][0], alone, rtol=1e-12, atol=1e-14)

@@ -1,7 +1,10 @@
 """PyTorch twins of the models built by hand in ``course_lib.scratch``, on any device.
 
-    >>> model = MLP([2, 8, 2], activation="tanh", device=torch.device("cpu"))
+    >>> model = MLP([2, 8, 2], activation="tanh", device=torch.device("cpu"), seed=0)
     >>> logits = model(torch.randn(5, 2))              # (5, 2)
+
+``seed`` (an int or a ``torch.Generator``) fixes the initial weights without touching torch's
+global generator (``models.seeding``); with ``seed=None`` they come from the global generator.
 
 Shapes: N batch, D inputs, C classes (or M outputs). ``nn.Linear`` stores its weight as (M, D),
 the transpose of the scratch ``Linear``'s (D, M) matrix: copy weights with ``.T``.
@@ -14,7 +17,9 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
+from course_lib.models.seeding import Seed, seeded
+
+ACTIVATION_MODULES: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
 
 
 class MLP(nn.Module):
@@ -30,18 +35,20 @@ class MLP(nn.Module):
         activation: str = "relu",
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
+        seed: Seed = None,
     ) -> None:
         super().__init__()
         if len(widths) < 2 or any(not isinstance(w, int) or w <= 0 for w in widths):
             raise ValueError(f"widths must list at least 2 positive ints [D, ..., M], got {list(widths)}")
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+        if activation not in ACTIVATION_MODULES:
+            raise ValueError(f"activation must be one of {sorted(ACTIVATION_MODULES)}, got {activation!r}")
         layers: list[nn.Module] = []
-        for i, (d_in, d_out) in enumerate(zip(widths[:-1], widths[1:])):
-            layers.append(nn.Linear(d_in, d_out, device=device, dtype=dtype))
-            if i < len(widths) - 2:
-                layers.append(ACTIVATIONS[activation]())
-        self.net = nn.Sequential(*layers)
+        with seeded(seed):
+            for i, (d_in, d_out) in enumerate(zip(widths[:-1], widths[1:])):
+                layers.append(nn.Linear(d_in, d_out, device=device if seed is None else "cpu", dtype=dtype))
+                if i < len(widths) - 2:
+                    layers.append(ACTIVATION_MODULES[activation]())
+        self.net = nn.Sequential(*layers).to(device)  # a seeded model was built on the CPU
         self.in_features = widths[0]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -63,11 +70,14 @@ class LogisticRegression(nn.Module):
         num_classes: int = 1,
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
+        seed: Seed = None,
     ) -> None:
         super().__init__()
         if in_features <= 0 or num_classes <= 0:
             raise ValueError(f"in_features and num_classes must be positive, got {in_features} and {num_classes}")
-        self.linear = nn.Linear(in_features, num_classes, device=device, dtype=dtype)
+        with seeded(seed):
+            self.linear = nn.Linear(in_features, num_classes, device=device if seed is None else "cpu", dtype=dtype)
+        self.linear.to(device)
         self.binary = num_classes == 1
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -15,7 +15,8 @@ elu            x if x > 0 else a (e^x - 1)         1 if x > 0 else a e^x
 =============  ==================================  ==========================================
 
 At the kink x = 0 we use the derivative PyTorch's autograd uses (ReLU: 0, Leaky ReLU: a,
-ELU: a), so a gradient computed here matches ``torch.autograd`` exactly.
+ELU: a), so a gradient computed here matches ``torch.autograd`` exactly. A NaN input gives a
+NaN output (never a silent 0), and at NaN the derivatives are torch's too (ReLU's is 1).
 """
 
 from __future__ import annotations
@@ -62,15 +63,15 @@ def tanh_grad(x: Array) -> Array:
 
 
 def relu(x: Array) -> Array:
-    """Rectified linear unit max(0, x)."""
+    """Rectified linear unit max(0, x); NaN stays NaN (as in PyTorch: a NaN must not hide as a 0)."""
     x = _as_float(x)
-    return np.where(x > 0, x, 0.0).astype(x.dtype)
+    return np.where(x <= 0, 0.0, x).astype(x.dtype)  # NaN <= 0 is False: NaN passes through
 
 
 def relu_grad(x: Array) -> Array:
-    """1 where x > 0, else 0 (including x = 0, as in PyTorch)."""
+    """0 where x <= 0 (including x = 0), else 1: PyTorch's rule, which also passes the gradient at NaN."""
     x = _as_float(x)
-    return (x > 0).astype(x.dtype)
+    return np.where(x <= 0, 0.0, 1.0).astype(x.dtype)
 
 
 def leaky_relu(x: Array, negative_slope: float = 0.01) -> Array:
@@ -95,7 +96,7 @@ def elu(x: Array, alpha: float = 1.0) -> Array:
 def elu_grad(x: Array, alpha: float = 1.0) -> Array:
     """1 where x > 0, else ``alpha * e^x``."""
     x = _as_float(x)
-    return np.where(x > 0, 1.0, alpha * np.exp(np.minimum(x, 0.0))).astype(x.dtype)
+    return np.where(x <= 0, alpha * np.exp(np.minimum(x, 0.0)), 1.0).astype(x.dtype)  # NaN: 1, as torch
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,17 @@ Each operation builds a new ``Value`` whose ``_backward`` closure knows the loca
 of that one operation; ``backward()`` visits the graph from the output back to the inputs
 (reverse topological order) and applies the chain rule: child.grad += local * out.grad.
 Gradients are *accumulated* (``+=``) because a value used twice receives gradient from both uses.
+Across calls to ``backward`` only the leaves (the inputs you made) keep accumulating, as in torch.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
+
+import numpy as np
+
+from course_lib.scratch import activations
 
 
 class Value:
@@ -58,12 +63,19 @@ class Value:
         return out
 
     def __pow__(self, exponent: float) -> Value:
+        """a ** k for a constant k. A negative base to a non-integer power is not a real number:
+        that is a ValueError here (torch returns NaN). a ** 0 = 1 with derivative 0, also at a = 0."""
         if isinstance(exponent, bool) or not isinstance(exponent, (int, float)):
             raise ValueError(f"the exponent must be an int or float constant, got {type(exponent).__name__}")
+        if self.data < 0 and not float(exponent).is_integer():
+            raise ValueError(f"a negative base to a fractional power is not a real number: ({self.data}) ** {exponent}")
+        if self.data == 0 and exponent < 0:
+            raise ValueError(f"0 to a negative power is infinite: (0.0) ** {exponent}")
         out = Value(self.data**exponent, (self,), f"**{exponent}")
 
-        def _backward() -> None:  # d(a^k)/da = k a^(k-1)
-            self.grad += exponent * self.data ** (exponent - 1) * out.grad
+        def _backward() -> None:  # d(a^k)/da = k a^(k-1); for k = 0 the constant 1 has derivative 0
+            if exponent != 0:
+                self.grad += exponent * self.data ** (exponent - 1) * out.grad
 
         out._backward = _backward
         return out
@@ -122,19 +134,16 @@ class Value:
         return out
 
     def relu(self) -> Value:
-        out = Value(max(self.data, 0.0), (self,), "relu")
+        out = Value(0.0 if self.data <= 0 else self.data, (self,), "relu")  # NaN stays NaN, as in torch
 
-        def _backward() -> None:  # 1 where a > 0, else 0 (torch's choice at a = 0 too)
-            self.grad += (self.data > 0) * out.grad
+        def _backward() -> None:  # 0 where a <= 0 (torch's choice at a = 0 too), else 1: NaN passes, as in torch
+            self.grad += 0.0 if self.data <= 0 else out.grad
 
         out._backward = _backward
         return out
 
     def sigmoid(self) -> Value:
-        # Exponentiate only -|a| so large |a| cannot overflow.
-        e = math.exp(-abs(self.data))
-        s = 1.0 / (1.0 + e) if self.data >= 0 else e / (1.0 + e)
-        out = Value(s, (self,), "sigmoid")
+        out = Value(float(activations.sigmoid(np.float64(self.data))), (self,), "sigmoid")  # the one sigmoid
 
         def _backward() -> None:  # d sigma / da = sigma (1 - sigma)
             self.grad += out.data * (1.0 - out.data) * out.grad
@@ -145,12 +154,18 @@ class Value:
     # -- the chain rule over the whole graph ------------------------------------
 
     def backward(self) -> None:
-        """Set ``self.grad = 1`` and propagate d self / d v into every ``v.grad`` of the graph.
+        """Set ``self.grad = 1`` and add d self / d v into ``v.grad`` for every leaf v of the graph.
 
-        Gradients add up: call ``zero_grad`` on the inputs first when reusing them.
+        Semantics, as torch's: *leaves* (values made by the user, not by an operation) accumulate,
+        so a second ``backward()`` adds the gradient again; call ``zero_grad`` on them first to start
+        over. *Interior* nodes (results of operations) are reset to 0 before each pass, so
+        leftovers from an earlier pass never leak into this one; after it they hold d self / d node.
         """
         order = topological_order(self)
-        self.grad = 1.0
+        for node in order:
+            if node._prev:
+                node.grad = 0.0
+        self.grad += 1.0  # d self / d self; an interior root was just reset, a leaf root accumulates
         for node in reversed(order):  # outputs first: a node's grad is complete before it is used
             node._backward()
 

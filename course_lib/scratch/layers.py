@@ -4,9 +4,12 @@
     >>> net = Sequential(Linear(2, 8, rng), Tanh(), Linear(8, 2, rng))
     >>> loss = SoftmaxCrossEntropy()
     >>> value = loss.forward(net.forward(X), y)     # X (N, 2), y (N,) class indices
-    >>> net.zero_grad()                              # every parameter's grad is None
+    >>> opt = SGD(net.parameters(), lr=0.1)         # scratch.optim, as torch.optim
+    >>> opt.zero_grad()                              # every parameter's grad is None
     >>> net.backward(loss.backward())               # adds dL/dp into every p.grad
-    >>> sgd_step(net, lr=0.1)
+    >>> opt.step()
+
+``scratch.train.fit`` runs this step over the mini-batches of every epoch.
 
 Where the scalar engine (``autograd.Value``) differentiates one number at a time, a layer
 differentiates whole arrays: ``backward(dout)`` receives dL/d(output), with the output's shape,
@@ -23,7 +26,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from course_lib.scratch import losses
+from course_lib.scratch import activations, losses
 from course_lib.scratch.parameter import Parameter
 
 Array = np.ndarray
@@ -34,8 +37,10 @@ class Layer:
 
     ``params`` maps names ("W", "b") to ``Parameter`` objects; ``children()`` lists sub-layers
     (a ``Sequential``'s layers); ``parameters()`` yields every ``Parameter`` of the layer and its
-    children, in order, which is what an optimizer takes. ``training`` is True until ``eval()``:
-    layers that behave differently at test time (dropout, batch norm) read it.
+    children, in order, which is what an optimizer takes; ``named_parameters()`` names them as torch
+    does ("0.W") and ``state_dict()`` / ``load_state_dict()`` save and restore their values.
+    ``training`` is True until ``eval()``: layers that behave differently at test time (dropout,
+    batch norm) read it.
     """
 
     def __init__(self) -> None:
@@ -50,6 +55,27 @@ class Layer:
         yield from self.params.values()
         for child in self.children():
             yield from child.parameters()
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        """(name, Parameter) pairs, as torch names them: "W" here, "0.W", "2.b" in a Sequential."""
+        for name, p in self.params.items():
+            yield prefix + name, p
+        for i, child in enumerate(self.children()):
+            yield from child.named_parameters(f"{prefix}{i}.")
+
+    def state_dict(self) -> dict[str, Array]:
+        """{name: copy of the values} for every parameter (names from ``named_parameters``)."""
+        return {name: p.data.copy() for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: dict[str, Array]) -> None:
+        """Copy values saved by ``state_dict`` into the parameters, in place; names and shapes must match."""
+        own = dict(self.named_parameters())
+        if set(state) != set(own):
+            raise ValueError(f"expected the parameters {sorted(own)}, got {sorted(state)}")
+        for name, p in own.items():
+            if np.shape(state[name]) != p.data.shape:
+                raise ValueError(f"{name} must have shape {p.data.shape}, got {np.shape(state[name])}")
+            p.data[...] = state[name]
 
     def zero_grad(self) -> None:
         """Forget every parameter's gradient (``grad = None``), as torch's ``zero_grad()`` does."""
@@ -144,7 +170,7 @@ class Sigmoid(Layer):
 
     def forward(self, x: Array) -> Array:
         _check_batch("Sigmoid", x)
-        y = losses.sigmoid(x)
+        y = activations.sigmoid(x)
         self.cache = (y,)  # the derivative only needs the output
         return y
 
@@ -236,10 +262,13 @@ class Loss:
         return self.grad(*self.cache)
 
 
-class MSELoss(Loss):
-    """E = 1/2 sum (y - t)^2 over every entry; dE/dy = y - t.   y, t (N, M)."""
+class SquaredError(Loss):
+    """E = 1/2 sum (y - t)^2 over every entry; dE/dy = y - t.   y, t (N, M).
 
-    value, grad = staticmethod(losses.mse), staticmethod(losses.mse_grad)
+    The classic backprop loss: a sum, halved, not torch's ``MSELoss`` (a mean).
+    """
+
+    value, grad = staticmethod(losses.squared_error), staticmethod(losses.squared_error_grad)
 
 
 class SoftmaxCrossEntropy(Loss):
@@ -253,47 +282,3 @@ class BCEWithLogits(Loss):
 
     value = staticmethod(losses.binary_cross_entropy_with_logits)
     grad = staticmethod(losses.binary_cross_entropy_with_logits_grad)
-
-
-# ---------------------------------------------------------------------------
-# Training with plain gradient descent
-# ---------------------------------------------------------------------------
-
-def sgd_step(net: Sequential, lr: float) -> None:
-    """w <- w - lr * dL/dw for every parameter of ``net``, **in place** (like torch.optim.SGD.step)."""
-    for p in net.parameters():
-        p.data -= lr * p.grad
-
-
-def train(
-    net: Sequential,
-    loss: Loss,
-    X: Array,
-    t: Array,
-    *,
-    lr: float,
-    epochs: int,
-    batch_size: int,
-    rng: np.random.Generator,
-) -> list[float]:
-    """Mini-batch gradient descent; returns, for each epoch, the average of its batch losses.
-
-    X (N, D); t (N,) class indices or (N, M) targets, whatever ``loss`` expects.
-    The data are reshuffled every epoch with ``rng``; ``net`` is updated in place.
-    """
-    if X.shape[0] != t.shape[0]:
-        raise ValueError(f"X and t must have the same number of rows, got {X.shape} and {t.shape}")
-    if epochs <= 0 or batch_size <= 0:
-        raise ValueError(f"epochs and batch_size must be positive, got {epochs} and {batch_size}")
-    history = []
-    for _ in range(epochs):
-        order = rng.permutation(X.shape[0])
-        batch_losses = []
-        for start in range(0, X.shape[0], batch_size):
-            idx = order[start:start + batch_size]
-            net.zero_grad()
-            batch_losses.append(loss.forward(net.forward(X[idx]), t[idx]))
-            net.backward(loss.backward())
-            sgd_step(net, lr)
-        history.append(float(np.mean(batch_losses)))
-    return history

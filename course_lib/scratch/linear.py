@@ -26,6 +26,8 @@ from typing import Literal
 
 import numpy as np
 
+from course_lib.data import minibatches
+
 Array = np.ndarray
 Loss = Literal["mse", "l1"]
 
@@ -119,6 +121,28 @@ def l1_grad(X: Array, w: Array, y: Array) -> Array:
     X, y = check_data(X, y)
     residual = X @ check_weights(X, w) - y
     return X.T @ np.sign(residual) / X.shape[0]
+
+
+def mse_surface(x: Array, y: Array, slopes: Array, intercepts: Array) -> Array:
+    """``mse`` of the line a x + b on 1-D data x, y (N,), for every a in slopes (S,), b in intercepts (I,).
+
+    Returns (I, S), rows = intercepts (the layout ``plt.contour(slopes, intercepts, Z)`` expects).
+    The MSE is a quadratic in (a, b) whose coefficients are five averages of the data:
+
+        mean((a x + b - y)^2) = a^2 m_xx + 2 a b m_x + b^2 - 2 a m_xy - 2 b m_y + m_yy
+
+    (m_x = mean(x), m_xx = mean(x^2), m_xy = mean(x y), ...), so a G x G grid costs O(N + G^2)
+    instead of O(N G^2).
+    """
+    x, y = _as_float_array("x", x), _as_float_array("y", y)
+    if x.ndim != 1 or y.shape != x.shape or x.size == 0:
+        raise ValueError(f"x and y must both have shape (N,) with N >= 1, got x {x.shape} and y {y.shape}")
+    slopes, intercepts = np.asarray(slopes, dtype=np.float64), np.asarray(intercepts, dtype=np.float64)
+    if slopes.ndim != 1 or intercepts.ndim != 1:
+        raise ValueError(f"slopes and intercepts must be 1-D grids, got {slopes.shape} and {intercepts.shape}")
+    a, b = slopes[None, :], intercepts[:, None]
+    m_x, m_y, m_xx, m_xy, m_yy = x.mean(), y.mean(), (x * x).mean(), (x * y).mean(), (y * y).mean()
+    return a**2 * m_xx + 2 * a * b * m_x + b**2 - 2 * a * m_xy - 2 * b * m_y + m_yy
 
 
 LOSSES: dict[str, tuple[Callable[[Array, Array, Array], float], Callable[[Array, Array, Array], Array]]] = {
@@ -234,10 +258,8 @@ def sgd(
     history = [value(X, w, y)]
     for epoch in range(epochs):
         rate = lr / (1.0 + lr_decay * epoch)
-        order = rng.permutation(X.shape[0])
-        for start in range(0, X.shape[0], batch_size):
-            batch = order[start:start + batch_size]
-            w = sgd_step(X[batch], y[batch], w, rate, loss)
+        for Xb, yb in minibatches(X, y, batch_size, rng):
+            w = sgd_step(Xb, yb, w, rate, loss)
         history.append(value(X, w, y))
     return w, history
 

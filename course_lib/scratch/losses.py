@@ -9,13 +9,14 @@ returns d loss / d z with the shape of ``z``. Symbols: N examples, C classes, M 
 
 The tricks, in one place:
 
-- sigmoid: evaluate exp only at -|z| (never overflows);
+- sigmoid (``scratch.activations.sigmoid``): evaluate exp only at -|z| (never overflows);
 - BCE from logits: ln(1 + e^z) - t z = max(z, 0) - t z + ln(1 + e^-|z|);
 - softmax / log-softmax: subtract the row maximum first (log-sum-exp), which changes nothing
   mathematically since softmax(z) = softmax(z - c).
 
-Batch losses are means over the N examples, as in ``torch.nn.functional``; ``mse`` is the sum
-E = 1/2 sum (y - t)^2 used in the classic backprop derivation.
+Batch losses are means over the N examples, as in ``torch.nn.functional``; ``squared_error`` is
+the sum E = 1/2 sum (y - t)^2 used in the classic backprop derivation (the *mean* squared error
+of a linear model is ``scratch.linear.mse``). The sigmoid itself lives in ``scratch.activations``.
 """
 
 from __future__ import annotations
@@ -76,24 +77,16 @@ def _check_categorical(z: Array, t: Array) -> None:
 
 
 # ---------------------------------------------------------------------------
-# Sigmoid and the binary cross-entropy
+# The binary cross-entropy
 # ---------------------------------------------------------------------------
 
-def sigmoid(z: Array) -> Array:
-    """sigma(z) = 1 / (1 + e^-z), elementwise, any shape; never overflows.
+def binary_cross_entropy_with_logits_terms(z: Array, t: Array) -> Array:
+    """The BCE of each entry, unchecked and unaveraged: max(z, 0) - t z + ln(1 + e^-|z|), z's shape.
 
-    For z >= 0 use 1 / (1 + e^-z); for z < 0 the equal form e^z / (1 + e^z). Both only
-    exponentiate -|z| <= 0, so e^(...) lies in (0, 1]. The formula lives with the other
-    activations (``scratch.activations``); here logits are also checked to be finite.
+    The one formula behind every BCE in the course; callers that batch many losses at once
+    (a grid of networks, a (G, N) array of logits) average it over their own axis.
     """
-    _as_float_array("z", z)
-    return activations.sigmoid(z)
-
-
-def sigmoid_grad(z: Array) -> Array:
-    """d sigma / d z = sigma(z) (1 - sigma(z)), elementwise, same shape as ``z``."""
-    _as_float_array("z", z)
-    return activations.sigmoid_grad(z)
+    return np.maximum(z, 0.0) - t * z + np.log1p(np.exp(-np.abs(z)))
 
 
 def binary_cross_entropy_with_logits(z: Array, t: Array) -> float:
@@ -104,14 +97,13 @@ def binary_cross_entropy_with_logits(z: Array, t: Array) -> float:
     Shapes: z (N,) or (N, M), t the same shape. Returns the mean over all entries.
     """
     _check_binary(z, t)
-    per_example = np.maximum(z, 0.0) - t * z + np.log1p(np.exp(-np.abs(z)))
-    return float(per_example.mean())
+    return float(binary_cross_entropy_with_logits_terms(z, t).mean())
 
 
 def binary_cross_entropy_with_logits_grad(z: Array, t: Array) -> Array:
     """d l / d z = (sigma(z) - t) / n, where n = z.size (the mean): the prediction error."""
     _check_binary(z, t)
-    return (sigmoid(z) - t) / z.size
+    return (activations.sigmoid(z) - t) / z.size
 
 
 def logistic_loss(f: Array, y: Array) -> float:
@@ -128,7 +120,7 @@ def logistic_loss(f: Array, y: Array) -> float:
 def logistic_loss_grad(f: Array, y: Array) -> Array:
     """d l / d f = -y sigma(-y f) / N, shape (N,)."""
     _check_plus_minus(f, y)
-    return -y * sigmoid(-y * f) / f.size
+    return -y * activations.sigmoid(-y * f) / f.size
 
 
 # ---------------------------------------------------------------------------
@@ -184,7 +176,7 @@ def cross_entropy_grad(z: Array, t: Array) -> Array:
 # Squared error
 # ---------------------------------------------------------------------------
 
-def mse(y: Array, t: Array) -> float:
+def squared_error(y: Array, t: Array) -> float:
     """Half the summed squared error, E = 1/2 sum (y - t)^2 (summed over every entry).
 
     Shapes: y and t the same, e.g. (N, M). The 1/2 makes the gradient simply y - t.
@@ -195,7 +187,7 @@ def mse(y: Array, t: Array) -> float:
     return float(0.5 * ((y - t) ** 2).sum())
 
 
-def mse_grad(y: Array, t: Array) -> Array:
+def squared_error_grad(y: Array, t: Array) -> Array:
     """dE/dy = y - t, same shape as ``y``."""
     _as_float_array("predictions", y)
     _as_float_array("targets", t)

@@ -1,4 +1,4 @@
-"""Linear regions of small ReLU networks on a 2-D input: count them and draw them.
+"""Linear regions of small ReLU networks on a 2-D input: count them (``viz.regions`` draws them).
 
 A ReLU net computes a piecewise-linear function. Fix which hidden units are active (the
 *activation pattern*, one bit per unit): every pre-activation is then an affine function of the
@@ -11,7 +11,7 @@ number of units: a shallow net with n units on n0 inputs has at most sum_{j<=n0}
 while k layers of 2 n0 units can reach 2^((k-1) n0) sum_{j<=n0} C(2 n0, j): exponential in depth.
 ``folding_net`` builds such a deep net explicitly; random nets reach far fewer.
 
-Shapes: a net is a list of layers ``(W, b)`` with W (D_in, D_out) and b (D_out,);
+Shapes: a net is a list of ``Affine`` layers ``(W, b)`` with W (D_in, D_out) and b (D_out,);
 inputs X are (N, 2); patterns are (N, U) booleans with U the total number of hidden units.
 """
 
@@ -22,10 +22,10 @@ from math import comb
 import numpy as np
 
 Array = np.ndarray
-Layer = tuple[Array, Array]
+Affine = tuple[Array, Array]  # one layer's (W, b)
 
 
-def random_relu_net(widths: list[int], rng: np.random.Generator, bias_std: float = 1.0) -> list[Layer]:
+def random_relu_net(widths: list[int], rng: np.random.Generator, bias_std: float = 1.0) -> list[Affine]:
     """Hidden layers of the given widths on 2 inputs; W ~ N(0, 2 / D_in) (He), b ~ N(0, bias_std^2).
 
     Non-zero biases matter: with b = 0 every first-layer boundary would pass through the origin.
@@ -40,7 +40,7 @@ def random_relu_net(widths: list[int], rng: np.random.Generator, bias_std: float
     return layers
 
 
-def activation_patterns(layers: list[Layer], X: Array) -> Array:
+def activation_patterns(layers: list[Affine], X: Array) -> Array:
     """Which hidden units are active (pre-activation > 0) at each input: X (N, 2) -> (N, U) bool."""
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"X must have shape (N, 2), got {X.shape}")
@@ -62,7 +62,7 @@ def grid(lo: float, hi: float, resolution: int) -> tuple[Array, Array]:
     return np.stack([xx.ravel(), yy.ravel()], axis=1), axis
 
 
-def region_map(layers: list[Layer], lo: float = -3.0, hi: float = 3.0, resolution: int = 400) -> Array:
+def region_map(layers: list[Affine], lo: float = -3.0, hi: float = 3.0, resolution: int = 400) -> Array:
     """Label every grid cell with its region: (R, R) int array, labels 0..count-1 (row = y, col = x)."""
     X, _ = grid(lo, hi, resolution)
     patterns = activation_patterns(layers, X)
@@ -74,7 +74,7 @@ def region_map(layers: list[Layer], lo: float = -3.0, hi: float = 3.0, resolutio
     return labels.reshape(resolution, resolution)
 
 
-def count_regions(layers: list[Layer], lo: float = -3.0, hi: float = 3.0, resolution: int = 400) -> int:
+def count_regions(layers: list[Affine], lo: float = -3.0, hi: float = 3.0, resolution: int = 400) -> int:
     """Number of distinct activation patterns (= linear regions) seen on the grid over [lo, hi]^2."""
     return int(region_map(layers, lo, hi, resolution).max()) + 1
 
@@ -95,7 +95,7 @@ _LINES_W = np.array([[1.0, 0.0, 1.0, -1.0], [0.0, 1.0, 1.0, 1.0]])
 _LINES_B = np.array([-0.35, -0.4, -1.2, -0.2])
 
 
-def folding_net(depth: int) -> list[Layer]:
+def folding_net(depth: int) -> list[Affine]:
     """A net of ``depth`` layers of 4 ReLUs on [0, 1]^2 with exactly ``deep_regions(2, depth)`` regions.
 
     Each of the first depth - 1 layers folds both coordinates with the tent map
@@ -108,23 +108,8 @@ def folding_net(depth: int) -> list[Layer]:
     fold_W = np.array([[1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 1.0]])  # (2, 4): x, x, y, y
     fold_b = np.array([0.0, -0.5, 0.0, -0.5])
     unfold = np.array([[2.0, 0.0], [-4.0, 0.0], [0.0, 2.0], [0.0, -4.0]])  # (4, 2): tent output
-    layers: list[Layer] = []
+    layers: list[Affine] = []
     for i in range(depth):
         W, b = (fold_W, fold_b) if i < depth - 1 else (_LINES_W, _LINES_B)
         layers.append((W if i == 0 else unfold @ W, b.copy()))
     return layers
-
-
-def draw_regions(ax, labels: Array, extent: tuple[float, float, float, float], seed: int = 0) -> None:
-    """Paint each region in a random pastel colour with dark boundaries on a matplotlib Axes.
-
-    labels (R, R) from ``region_map``; extent (x_lo, x_hi, y_lo, y_hi) as for ``imshow``.
-    """
-    rng = np.random.default_rng(seed)
-    palette = 0.45 + 0.55 * rng.random((int(labels.max()) + 1, 3))  # light colours, shuffled
-    image = palette[labels]
-    edge = np.zeros(labels.shape, dtype=bool)
-    edge[1:, :] |= labels[1:, :] != labels[:-1, :]
-    edge[:, 1:] |= labels[:, 1:] != labels[:, :-1]
-    image[edge] = 0.15
-    ax.imshow(image, origin="lower", extent=extent, interpolation="nearest")

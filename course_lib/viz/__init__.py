@@ -1,1 +1,2 @@
-"""Plotting helpers and widgets: computation in pure functions, drawing by updating artists."""
+"""Plots and widgets: drawing only. The maths they show lives in ``course_lib.scratch``; every
+explorer derives from ``viz.widget.Explorer`` and only moves artists."""

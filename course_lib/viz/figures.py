@@ -14,7 +14,8 @@ def live_figure(figsize: tuple[float, float] = (9.0, 4.0), ncols: int = 1, nrows
     """Return ``(fig, axes)`` drawn on an ipympl canvas widget (``fig.canvas``).
 
     The figure is not shown by creating it: put ``fig.canvas`` in a widget box and display
-    the box. Update artists (``line.set_data``) and call ``fig.canvas.draw_idle()`` to redraw.
+    the box. Widgets should not call this directly but derive from ``viz.widget.Explorer``, which
+    creates the figure and redraws it correctly before and after the browser shows it.
     """
     from ipympl.backend_nbagg import Canvas, FigureManager  # imported here: only widgets need ipympl
 

@@ -1,31 +1,30 @@
 """Fit a line by hand: slope and intercept sliders beside the MSE surface they move on.
 
-The model is ``y_hat = a x + b`` for 1-D data x (N,), y (N,). Its mean squared error is a
-quadratic bowl over the (a, b) plane:
-
-    MSE(a, b) = mean((a x + b - y)^2)
-              = a^2 m_xx + 2 a b m_x + b^2 - 2 a m_xy - 2 b m_y + m_yy
-
-where m_x = mean(x), m_xx = mean(x^2), m_xy = mean(x y), ... The second form needs only these
-five averages, so the whole surface on a G x G grid costs O(N + G^2) instead of O(N G^2).
+The model is ``y_hat = a x + b`` for 1-D data x (N,), y (N,), that is chapter 01's ``X w`` with
+X = [x, 1] (``add_bias``) and w = (a, b). Its mean squared error is a quadratic bowl over the
+(a, b) plane, computed on a grid by ``scratch.linear.mse_surface``.
 
     >>> explorer = LinearRegressionExplorer(x, y)
     >>> explorer            # in a notebook: sliders, a "GD step" button and a live figure
     >>> explorer.slope.value = 2.0   # the line, the point and the title follow
 
-The pure functions (``mse_surface``, ``mse_at``, ``mse_gradient``, ``default_grid``) hold the
-computation and are tested without a display; the widget only wires controls to artists.
+The computation is chapter 01's (``scratch.linear``: ``mse``, ``mse_grad``, ``least_squares``,
+``mse_surface``), tested without a display; ``default_grid`` picks the box to draw, and the
+widget only wires controls to artists.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from course_lib.scratch.linear import add_bias, least_squares, mse, mse_grad, mse_surface
+from course_lib.viz.widget import Explorer
+
 Array = np.ndarray
 
 
 # ---------------------------------------------------------------------------
-# Computation (pure functions)
+# The box to draw
 # ---------------------------------------------------------------------------
 
 def _check_xy(x: Array, y: Array) -> tuple[Array, Array]:
@@ -35,43 +34,6 @@ def _check_xy(x: Array, y: Array) -> tuple[Array, Array]:
     return x, y
 
 
-def mse_at(x: Array, y: Array, slope: float, intercept: float) -> float:
-    """MSE of the line ``slope * x + intercept`` on the points (x, y), each (N,)."""
-    x, y = _check_xy(x, y)
-    return float(np.mean((slope * x + intercept - y) ** 2))
-
-
-def mse_gradient(x: Array, y: Array, slope: float, intercept: float) -> tuple[float, float]:
-    """(dMSE/da, dMSE/db) = (2 mean(r x), 2 mean(r)) with residual r = a x + b - y."""
-    x, y = _check_xy(x, y)
-    r = slope * x + intercept - y
-    return float(2 * np.mean(r * x)), float(2 * np.mean(r))
-
-
-def mse_surface(x: Array, y: Array, slopes: Array, intercepts: Array) -> Array:
-    """MSE(a, b) on a grid: slopes (S,), intercepts (I,) -> array (I, S), rows = intercepts.
-
-    The (I, S) layout is what ``plt.contour(slopes, intercepts, Z)`` expects.
-    """
-    x, y = _check_xy(x, y)
-    slopes, intercepts = np.asarray(slopes, dtype=np.float64), np.asarray(intercepts, dtype=np.float64)
-    if slopes.ndim != 1 or intercepts.ndim != 1:
-        raise ValueError(f"slopes and intercepts must be 1-D grids, got {slopes.shape} and {intercepts.shape}")
-    a, b = slopes[None, :], intercepts[:, None]
-    m_x, m_y, m_xx, m_xy, m_yy = x.mean(), y.mean(), (x * x).mean(), (x * y).mean(), (y * y).mean()
-    return a**2 * m_xx + 2 * a * b * m_x + b**2 - 2 * a * m_xy - 2 * b * m_y + m_yy
-
-
-def best_line(x: Array, y: Array) -> tuple[float, float]:
-    """The least-squares (slope, intercept): slope = cov(x, y) / var(x), through the means."""
-    x, y = _check_xy(x, y)
-    var = np.var(x)
-    if var == 0:
-        raise ValueError("x is constant: the slope is not determined (var(x) = 0)")
-    slope = float(np.mean((x - x.mean()) * (y - y.mean())) / var)
-    return slope, float(y.mean() - slope * x.mean())
-
-
 def default_grid(x: Array, y: Array, size: int = 81, span: float = 3.0) -> tuple[Array, Array]:
     """Slopes (size,) and intercepts (size,) centred on the best line, wide enough to see the bowl.
 
@@ -79,7 +41,7 @@ def default_grid(x: Array, y: Array, size: int = 81, span: float = 3.0) -> tuple
     and std(y) + |mean(x)| * slope-range for the intercept.
     """
     x, y = _check_xy(x, y)
-    a_star, b_star = best_line(x, y)
+    a_star, b_star = least_squares(add_bias(x[:, None]), y)
     scale = max(float(np.std(y)), 1e-12)
     da = span * scale / float(np.std(x))
     db = span * scale + abs(float(np.mean(x))) * da
@@ -90,7 +52,7 @@ def default_grid(x: Array, y: Array, size: int = 81, span: float = 3.0) -> tuple
 # The widget
 # ---------------------------------------------------------------------------
 
-class LinearRegressionExplorer:
+class LinearRegressionExplorer(Explorer):
     """Two sliders (slope, intercept), a gradient-descent step button and a live figure.
 
     Left: the data and the current line. Right: contours of the MSE surface (drawn once) with
@@ -114,12 +76,13 @@ class LinearRegressionExplorer:
     ) -> None:
         import ipywidgets as widgets
 
-        from course_lib.viz.figures import live_figure
-
+        super().__init__(figsize=figsize, ncols=2)
+        self.ax_data, self.ax_surface = self.axes
         self.x, self.y = _check_xy(x, y)
+        self._X = add_bias(self.x[:, None])  # (N, 2): the line is X @ (a, b)
         self.lr = lr
         self.slopes, self.intercepts = default_grid(self.x, self.y, size=grid_size)
-        self.optimum = best_line(self.x, self.y)
+        self.optimum = tuple(least_squares(self._X, self.y))
         a0 = self.slopes[len(self.slopes) // 6] if slope is None else slope
         b0 = self.intercepts[len(self.intercepts) // 6] if intercept is None else intercept
 
@@ -134,7 +97,6 @@ class LinearRegressionExplorer:
         self.step_button = widgets.Button(description="GD step", tooltip="one step of gradient descent")
         self.reset_button = widgets.Button(description="clear path")
 
-        self.fig, (self.ax_data, self.ax_surface) = live_figure(figsize=figsize, ncols=2)
         self._draw_static(xlabel, ylabel)
         self._path: list[tuple[float, float]] = [(self.slope.value, self.intercept.value)]
         self._holding = False
@@ -145,7 +107,7 @@ class LinearRegressionExplorer:
         self.step_button.on_click(lambda _: self.gradient_step())
         self.reset_button.on_click(lambda _: self.clear_path())
         controls = widgets.VBox([self.slope, self.intercept, widgets.HBox([self.step_button, self.reset_button])])
-        self.widget = widgets.VBox([controls, self.fig.canvas])
+        self.assemble([controls])
 
     # --- drawing --------------------------------------------------------------------------
 
@@ -180,7 +142,7 @@ class LinearRegressionExplorer:
         slopes, intercepts = zip(*self._path)
         self.path.set_data(slopes, intercepts)
         self.title.set_text(f"a = {a:.3g}, b = {b:.3g}, MSE = {self.current_mse():.4g}")
-        self.fig.canvas.draw_idle()
+        self.redraw()
 
     # --- events ---------------------------------------------------------------------------
 
@@ -206,12 +168,12 @@ class LinearRegressionExplorer:
 
     def current_mse(self) -> float:
         """MSE of the line the sliders show."""
-        return mse_at(self.x, self.y, self.slope.value, self.intercept.value)
+        return mse(self._X, np.array([self.slope.value, self.intercept.value]), self.y)
 
     def gradient_step(self) -> None:
         """Move (a, b) by ``-lr * grad MSE`` and extend the drawn path."""
         a, b = self.slope.value, self.intercept.value
-        ga, gb = mse_gradient(self.x, self.y, a, b)
+        ga, gb = mse_grad(self._X, np.array([a, b]), self.y)
         self._holding = True
         try:
             self.slope.value = a - self.lr * ga
@@ -224,8 +186,3 @@ class LinearRegressionExplorer:
     def clear_path(self) -> None:
         self._path = [(self.slope.value, self.intercept.value)]
         self._redraw()
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)

@@ -9,7 +9,7 @@ Click the contour plot to start from there. On the quadratic, the readout compar
 1/lambda_max (the best step for the stiffest direction) and 2/lambda_max (divergence above).
 
 ``trajectories`` holds the computation: it runs the course's own optimizers
-(``course_lib.scratch.optim``) on the surface's exact gradient, so the paths are those
+(``course_lib.scratch.optim``) on the surface's exact gradient (``course_lib.scratch.surfaces``), so the paths are those
 ``torch.optim`` would take. The optimizers step in lockstep, sharing one batched gradient
 call per step. The widget only wires controls to it and updates artists in place; the contour
 is redrawn only when the surface changes.
@@ -22,7 +22,9 @@ from matplotlib import colormaps
 from matplotlib.ticker import LogLocator, MaxNLocator, NullFormatter
 
 from course_lib.scratch.optim import SGD, Adagrad, Adam, Optimizer, RMSprop
-from course_lib.surfaces import SURFACES, Surface
+from course_lib.scratch.parameter import Parameter
+from course_lib.scratch.surfaces import SURFACES, Surface
+from course_lib.viz.widget import Explorer
 
 Array = np.ndarray
 
@@ -31,7 +33,7 @@ COLORS = dict(zip(METHODS, ("tab:blue", "tab:orange", "tab:green", "tab:red", "t
 DIVERGED = 1e6  # |w| beyond this counts as divergence: the rest of the path is NaN
 
 
-def make_optimizer(method: str, w: Array, lr: float, momentum: float = 0.9,
+def make_optimizer(method: str, w: Parameter, lr: float, momentum: float = 0.9,
                    betas: tuple[float, float] = (0.9, 0.999)) -> Optimizer:
     """One of ``METHODS`` on the parameter w (2,); ``momentum`` also serves as Adam's beta1 via ``betas``."""
     if method == "SGD":
@@ -53,8 +55,9 @@ def trajectories(surface: Surface, methods: tuple[str, ...], lr: float, start: A
                  momentum: float = 0.9, betas: tuple[float, float] = (0.9, 0.999)) -> dict[str, tuple[Array, Array]]:
     """Run every method for ``steps`` updates from ``start`` (2,): {method: (path (steps+1, 2), f along it (steps+1,))}.
 
-    The optimizers advance in lockstep: their points are the rows of one array W (K, 2), so each
-    step asks the surface for all K gradients in one call, and each optimizer updates its own row
+    The optimizers advance in lockstep: their points are the rows of one array W (K, 2), each row
+    wrapped in a ``Parameter`` (a view: no copy), so each step asks the surface for all K gradients
+    in one call, hands row k's gradient to parameter k and lets each optimizer update its own row
     in place. After divergence (|w| > 1e6 or a non-finite value) a path's remaining entries are NaN.
     """
     start = np.asarray(start, dtype=np.float64)
@@ -64,15 +67,17 @@ def trajectories(surface: Surface, methods: tuple[str, ...], lr: float, start: A
         raise ValueError(f"steps must be >= 0, got {steps}")
     methods, steps = tuple(dict.fromkeys(methods)), int(steps)  # each method once
     W = np.tile(start, (len(methods), 1))
-    optimizers = [make_optimizer(m, W[k], lr, momentum, betas) for k, m in enumerate(methods)]  # W[k] is a view
+    params = [Parameter(W[k]) for k in range(len(methods))]  # W[k] is a view: updates land in W
+    optimizers = [make_optimizer(m, p, lr, momentum, betas) for m, p in zip(methods, params)]
     paths, losses = np.empty((len(methods), steps + 1, 2)), np.empty((len(methods), steps + 1))
     with np.errstate(all="ignore"):  # a diverging run overflows to inf and NaN; it is cut below
         for t in range(steps + 1):
             paths[:, t] = W
             losses[:, t], grads = surface.value_and_grad(W)  # one call for every optimizer
             if t < steps:
-                for optimizer, g in zip(optimizers, grads):
-                    optimizer.step([g])
+                for optimizer, p, g in zip(optimizers, params, grads):
+                    p.grad = g
+                    optimizer.step()
         diverged = ~np.isfinite(paths).all(axis=-1) | (np.abs(paths).max(axis=-1) > DIVERGED)  # (K, steps+1)
     cut = np.maximum.accumulate(diverged, axis=1)  # from the first divergence on
     paths[cut], losses[cut] = np.nan, np.nan
@@ -96,7 +101,7 @@ def lr_readout(surface: Surface, lr: float) -> str:
             f"2/λ_max = {2 / lam:.3g} (plain GD {verdict}: lr·λ_max = {lr * lam:.2f})")
 
 
-class LossSurfaceExplorer:
+class LossSurfaceExplorer(Explorer):
     """Controls (surface, optimizers, lr, momentum/beta1, beta2, steps, start) and a live figure.
 
     Drive it from Python by setting ``.value`` on ``surface``, ``methods``, ``lr``, ``momentum``,
@@ -108,8 +113,8 @@ class LossSurfaceExplorer:
                  lr: float = 0.05, steps: int = 100, figsize: tuple[float, float] = (9.0, 3.6)) -> None:
         import ipywidgets as widgets
 
-        from course_lib.viz.figures import live_figure
-
+        super().__init__(figsize=figsize, ncols=2)
+        self.ax_surface, self.ax_loss = self.axes
         self._surfaces: dict[str, Surface] = {}
         layout = widgets.Layout(width="300px")
         style = {"description_width": "90px"}
@@ -128,7 +133,6 @@ class LossSurfaceExplorer:
         self.start_y = widgets.FloatSlider(description="start y", layout=layout, style=style, step=0.01)
         self.readout = widgets.HTML()
 
-        self.fig, (self.ax_surface, self.ax_loss) = live_figure(figsize=figsize, ncols=2)
         self.contour = self.image = None
         self.lines = {m: self.ax_surface.plot([], [], ".-", ms=3, lw=1.2, color=COLORS[m], label=m)[0] for m in METHODS}
         self.curves = {m: self.ax_loss.plot([], [], lw=1.5, color=COLORS[m], label=m)[0] for m in METHODS}
@@ -145,16 +149,8 @@ class LossSurfaceExplorer:
         self._holding = False
         # Blitting: the moving artists are drawn on top of a saved background (axes, ticks, image,
         # contours), so a control change repaints a few lines instead of the whole figure.
-        self._moving = [*self.lines.values(), *self.curves.values(), self.start_marker]
-        for artist in self._moving:
-            artist.set_animated(True)
-        self._background = None
+        self.animate(*self.lines.values(), *self.curves.values(), self.start_marker)
         self._static_key = None
-        # ipympl shows nothing if its canvas renders before a browser displays it, so until the
-        # browser says "initialized" frames are only requested (draw_idle), never rendered here.
-        self._live = False
-        self.fig.canvas.on_msg(self._on_canvas_msg)
-        self.fig.canvas.mpl_connect("draw_event", self._on_draw)
         self._set_surface()
         # Lay the figure out once, then freeze it: constrained layout would cost half of every frame.
         self.fig.draw_without_rendering()
@@ -167,12 +163,7 @@ class LossSurfaceExplorer:
         # Controls in two columns above the figure: side by side they would squeeze a notebook-wide canvas.
         controls = widgets.HBox([widgets.VBox([self.surface, self.methods]),
                                  widgets.VBox([self.lr, self.momentum, self.beta2, self.steps, self.start_x, self.start_y])])
-        self.widget = widgets.VBox([controls, self.readout, self.fig.canvas])
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)
+        self.assemble([controls, self.readout])
 
     # --- state -----------------------------------------------------------------------------
 
@@ -275,33 +266,12 @@ class LossSurfaceExplorer:
     def _redraw(self) -> None:
         """Repaint: blit the moving artists when the static part is unchanged, else draw everything."""
         key = (self.surface.value, tuple(self.methods.value), self.steps.value, self._loss_limits())
-        if key == self._static_key and self._live and self._background is not None:
-            canvas = self.fig.canvas
-            canvas.restore_region(self._background)
-            self._draw_moving()
-            canvas.blit(self.fig.bbox)
+        if key == self._static_key:
+            self.redraw(full=False)
             return
         self._static_key = key
         self.ax_loss.set_xlim(0, max(self.steps.value, 1))
         self.ax_loss.set_ylim(*key[3])
         handles = [self.curves[m] for m in METHODS if m in self.methods.value]
         self.ax_loss.legend(handles=handles, loc="upper right", fontsize=8)
-        if self._live:
-            self.fig.canvas.draw()  # fires draw_event: a new background is saved, moving artists drawn on it
-        else:
-            self.fig.canvas.draw_idle()
-
-    def _on_canvas_msg(self, _canvas, content: dict, _buffers) -> None:
-        if content.get("type") == "initialized":
-            self._live = True
-
-    def _on_draw(self, _event) -> None:
-        if not self._live:  # a layout pass, not a rendered frame: nothing to keep
-            return
-        self._background = self.fig.canvas.copy_from_bbox(self.fig.bbox)
-        self._draw_moving()
-
-    def _draw_moving(self) -> None:
-        for artist in self._moving:
-            if artist.get_visible():
-                artist.axes.draw_artist(artist)
+        self.redraw()

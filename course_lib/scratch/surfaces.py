@@ -29,7 +29,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from course_lib.data import make_moons
 from course_lib.scratch.activations import sigmoid
+from course_lib.scratch.losses import binary_cross_entropy_with_logits_terms
+from course_lib.scratch.optim import Adam
+from course_lib.scratch.parameter import Parameter
 
 Array = np.ndarray
 
@@ -167,8 +171,8 @@ def mlp_loss_and_grads(params: list[Array], X: Array, y: Array) -> tuple[float, 
 
 
 def _bce(z: Array, y: Array) -> Array:
-    """Mean BCE from logits over the last axis: z (..., N) -> (...,). Stable: max(z, 0) - z y + log(1 + e^-|z|)."""
-    return np.mean(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))), axis=-1)
+    """Mean BCE from logits over the last axis, for many networks at once: z (..., N) -> (...,)."""
+    return np.mean(binary_cross_entropy_with_logits_terms(z, y), axis=-1)
 
 
 def _bce_grad(z: Array, y: Array) -> Array:
@@ -193,16 +197,18 @@ def filter_normalized_direction(params: list[Array], rng: np.random.Generator) -
 
 
 def _train_mlp(X: Array, y: Array, hidden: int, rng: np.random.Generator, steps: int) -> list[Array]:
-    from course_lib.scratch.optim import Adam  # the course's own optimizer trains the net
-
+    """Full-batch Adam (the course's own, ``scratch.optim``) on ``mlp_loss_and_grads``; returns theta*."""
     D = X.shape[1]
-    params = [rng.normal(scale=1 / np.sqrt(D), size=(D, hidden)), np.zeros(hidden),
-              rng.normal(scale=1 / np.sqrt(hidden), size=(hidden, hidden)), np.zeros(hidden),
-              rng.normal(scale=1 / np.sqrt(hidden), size=(hidden, 1)), np.zeros(1)]
+    params = [Parameter(a) for a in (rng.normal(scale=1 / np.sqrt(D), size=(D, hidden)), np.zeros(hidden),
+                                     rng.normal(scale=1 / np.sqrt(hidden), size=(hidden, hidden)), np.zeros(hidden),
+                                     rng.normal(scale=1 / np.sqrt(hidden), size=(hidden, 1)), np.zeros(1))]
     opt = Adam(params, lr=0.02)
     for _ in range(steps):
-        opt.step(mlp_loss_and_grads(params, X, y)[1])
-    return params
+        opt.zero_grad()
+        for p, g in zip(params, mlp_loss_and_grads([p.data for p in params], X, y)[1]):
+            p.accumulate_grad(g)
+        opt.step()
+    return [p.data for p in params]
 
 
 class NetPlane:
@@ -272,8 +278,6 @@ def net(seed: int = 0, n: int = 100, hidden: int = 8, steps: int = 400, resoluti
 
     (0, 0) is the trained net; the contour grid is computed once here (vectorized over the grid).
     """
-    from course_lib.data import make_moons
-
     rng = np.random.default_rng(seed)
     X, y = make_moons(n, rng, noise=0.15)
     y = y.astype(np.float64)

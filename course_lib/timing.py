@@ -1,0 +1,42 @@
+"""How long a piece of code takes: the best of a few runs, on the CPU or a GPU.
+
+    >>> seconds = best_time(lambda: a @ b, repeat=5, warmup=1, device=device)
+
+The *fastest* run is the one least disturbed by other programs, so it is the most repeatable
+number on a shared machine. GPU kernels run asynchronously: on a CUDA device the clock is read
+only after ``torch.cuda.synchronize()``, or it would time the launch, not the work.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+
+def best_time(fn: Callable[[], object], repeat: int = 3, warmup: int = 0, device: object | None = None) -> float:
+    """Fastest of ``repeat`` calls of ``fn()``, in seconds, after ``warmup`` untimed calls.
+
+    ``device``: a ``torch.device``; when its type is "cuda" every timed call is bracketed by
+    ``torch.cuda.synchronize()``.
+    """
+    if repeat < 1 or warmup < 0:
+        raise ValueError(f"need repeat >= 1 and warmup >= 0, got repeat={repeat}, warmup={warmup}")
+    sync = _synchronizer(device)
+    for _ in range(warmup):
+        fn()
+    best = float("inf")
+    for _ in range(repeat):
+        sync()
+        start = time.perf_counter()
+        fn()
+        sync()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def _synchronizer(device: object | None) -> Callable[[], None]:
+    if getattr(device, "type", None) == "cuda":
+        import torch  # only when timing a GPU
+
+        return torch.cuda.synchronize
+    return lambda: None

@@ -1,0 +1,101 @@
+"""The base class of every explorer: controls wired to a live figure that redraws in place.
+
+    >>> class Parabola(Explorer):
+    ...     def __init__(self):
+    ...         import ipywidgets as widgets
+    ...         super().__init__(figsize=(5, 3))              # self.fig, self.axes
+    ...         self.a = widgets.FloatSlider(value=1.0, min=-2, max=2, description="a")
+    ...         self.x = np.linspace(-1, 1, 101)
+    ...         (self.line,) = self.axes.plot(self.x, self.x**2)
+    ...         self.axes.set_ylim(-2, 2)
+    ...         self.animate(self.line)                        # it moves: blit it
+    ...         self.a.observe(lambda _: self.update(), names="value")
+    ...         self.assemble([self.a])                        # self.widget: controls above the canvas
+    ...     def update(self):
+    ...         self.line.set_ydata(self.a.value * self.x**2)
+    ...         self.redraw(full=False)                        # axes unchanged: repaint the line only
+    >>> Parabola()                                             # in a notebook: shows self.widget
+
+What a subclass gets, so it only computes and moves artists:
+
+- **display after connect.** ipympl shows nothing if its canvas renders a frame before a
+  browser displays it, so until the front end sends "initialized" ``redraw`` only *requests* a
+  frame (``draw_idle``), never renders one in the kernel; afterwards it renders at once.
+- **blitting.** Artists passed to ``animate`` are left out of full frames and painted on top of a
+  saved background (axes, ticks, images, contours). ``redraw(full=False)`` repaints just them,
+  a few milliseconds instead of a whole figure; call ``redraw()`` (full) when anything static
+  changed (limits, ticks, legend, a new contour). Without animated artists, every redraw is full.
+- **display.** The object shows ``self.widget`` when it is the last expression of a cell.
+
+Contract for a subclass: call ``super().__init__(figsize, ncols, nrows)`` first, build controls
+and artists, call ``assemble(controls)`` (or set ``self.widget`` itself), and keep the
+computation in pure functions (``course_lib.scratch``) that a test can call without a display.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from matplotlib.artist import Artist
+
+from course_lib.viz.figures import live_figure
+
+
+class Explorer:
+    """Base of the course's widgets: ``fig``/``axes`` on an ipympl canvas, ``animate``, ``redraw``, ``widget``."""
+
+    def __init__(self, figsize: tuple[float, float] = (9.0, 4.0), ncols: int = 1, nrows: int = 1) -> None:
+        self.fig, self.axes = live_figure(figsize=figsize, ncols=ncols, nrows=nrows)
+        self.widget = None
+        self._live = False          # True once the browser displays the canvas
+        self._moving: list[Artist] = []
+        self._background = None     # the static part of the last full frame, for blitting
+        self.fig.canvas.on_msg(self._on_canvas_msg)
+        self.fig.canvas.mpl_connect("draw_event", self._on_draw)
+
+    def assemble(self, controls: Sequence) -> None:
+        """``self.widget`` = the controls (ipywidgets, stacked) above the figure's canvas."""
+        import ipywidgets as widgets
+
+        self.widget = widgets.VBox([*controls, self.fig.canvas])
+
+    def animate(self, *artists: Artist) -> None:
+        """Mark artists that move on every change: drawn over the saved background, not into it."""
+        for artist in artists:
+            artist.set_animated(True)
+            self._moving.append(artist)
+
+    def redraw(self, full: bool = True) -> None:
+        """Show the current artists: blit the animated ones when ``full`` is False and a background exists."""
+        canvas = self.fig.canvas
+        if not self._live:
+            canvas.draw_idle()  # a request the browser answers once it shows the canvas
+        elif not full and self._moving and self._background is not None:
+            canvas.restore_region(self._background)
+            self._draw_moving()
+            canvas.blit(self.fig.bbox)
+        else:
+            canvas.draw()  # fires draw_event: a new background is saved, animated artists drawn on it
+
+    def _on_canvas_msg(self, _canvas, content: dict, _buffers) -> None:
+        if content.get("type") == "initialized":
+            self._live = True
+
+    def _on_draw(self, _event) -> None:
+        if not self._live:  # a layout pass, not a rendered frame: nothing to keep
+            return
+        if self._moving:
+            self._background = self.fig.canvas.copy_from_bbox(self.fig.bbox)
+            self._draw_moving()
+
+    def _draw_moving(self) -> None:
+        for artist in self._moving:
+            if artist.get_visible():
+                artist.axes.draw_artist(artist)
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        if self.widget is None:
+            raise ValueError(f"{type(self).__name__} has no widget yet: call assemble(controls) in __init__")
+        display(self.widget)
