@@ -8,8 +8,8 @@
     >>> stopper.restore(model)                            # back to the best epoch's weights
 
 Works with a torch model (anything with ``state_dict()`` / ``load_state_dict()``, an ``nn.Module``)
-and with a scratch model (a ``course_lib.scratch`` Layer: its parameters and buffers, through
-``scratch.state``). The snapshot is a copy, so later training cannot change it, and restoring
+and with a scratch model (a ``course_lib.scratch`` Layer, whose ``state_dict()`` holds its
+parameters and buffers). The snapshot is a copy, so later training cannot change it, and restoring
 writes into the model's existing arrays/tensors, so an optimizer built on them keeps working.
 This module imports no torch: a torch model brings its own ``state_dict``.
 
@@ -25,7 +25,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from course_lib.scratch import state as scratch_state
 
 MODES = ("min", "max")
 
@@ -86,17 +85,14 @@ class EarlyStopping:
 
 
 def snapshot(model: Any) -> dict[str, Any]:
-    """A copy of the model's state: torch's state_dict with cloned tensors, or scratch.state's."""
-    if hasattr(model, "state_dict"):
-        return {name: value.detach().clone() for name, value in model.state_dict().items()}
-    if hasattr(model, "parameters") and hasattr(model, "children"):
-        return scratch_state.state_dict(model)
-    raise ValueError(f"model must be a torch nn.Module or a scratch Layer, got {type(model).__name__}")
+    """A copy of the model's state: a scratch Layer's ``state_dict()`` is one; torch's holds
+    references to the live tensors, so those are cloned."""
+    if not (hasattr(model, "state_dict") and hasattr(model, "load_state_dict")):
+        raise ValueError(f"model must be a torch nn.Module or a scratch Layer, got {type(model).__name__}")
+    return {name: value.detach().clone() if hasattr(value, "detach") else value
+            for name, value in model.state_dict().items()}
 
 
 def load(model: Any, saved: dict[str, Any]) -> None:
     """Write a ``snapshot`` back into ``model``, in place."""
-    if hasattr(model, "load_state_dict"):
-        model.load_state_dict(saved)
-    else:
-        scratch_state.load_state_dict(model, saved)
+    model.load_state_dict(saved)

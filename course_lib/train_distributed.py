@@ -24,7 +24,6 @@ from torch import nn
 
 from course_lib.data import load_digits, standardize, train_val_test_split
 from course_lib.distributed import mean_over_ranks, process_group, shard, train, wrap
-from course_lib.models.init import make_generator, reset_parameters
 from course_lib.models.lenet import LeNet5
 from course_lib.models.mlp import MLP
 from course_lib.train import evaluate
@@ -44,8 +43,7 @@ def digits(seed: int, dtype: torch.dtype) -> tuple[tuple[torch.Tensor, torch.Ten
 def build_model(name: str, seed: int, dtype: torch.dtype) -> nn.Module:
     """'mlp': 64 -> 64 -> 10 with ReLU; 'lenet': LeNet5 on 8x8 images. Both take (N, 64) rows."""
     if name == "mlp":
-        model = MLP([64, 64, 10])
-        reset_parameters(model, make_generator(seed))  # nn.Linear would draw from the global generator
+        model = MLP([64, 64, 10], seed=seed)
     elif name == "lenet":
         model = nn.Sequential(nn.Unflatten(1, (1, 8, 8)), LeNet5(image_size=8, seed=seed))
     else:

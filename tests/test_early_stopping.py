@@ -5,7 +5,6 @@ import torch
 from course_lib.early_stopping import EarlyStopping
 from course_lib.scratch.batchnorm import BatchNorm1d
 from course_lib.scratch.layers import Linear, Sequential
-from course_lib.scratch.state import state_dict
 
 # a validation curve that improves, then overfits: the best epoch is 3
 CURVE = [1.0, 0.8, 0.7, 0.65, 0.66, 0.7, 0.75, 0.8, 0.9, 1.0]
@@ -51,14 +50,14 @@ def test_restores_the_best_scratch_weights_and_buffers():
         for p in net.parameters():
             p.data += rng.standard_normal(p.shape)
         net.forward(rng.standard_normal((8, 3)))
-        seen.append(state_dict(net))
+        seen.append(net.state_dict())
 
     stopper = EarlyStopping(patience=2)
     assert run(stopper, net, perturb) == 6
     W = net.layers[0].params["W"].data
     stopper.restore(net)
     assert net.layers[0].params["W"].data is W
-    for name, value in state_dict(net).items():
+    for name, value in net.state_dict().items():
         np.testing.assert_array_equal(value, seen[3][name], err_msg=name)
 
 

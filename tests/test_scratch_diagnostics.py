@@ -5,7 +5,6 @@ import torch
 from course_lib.scratch import diagnostics as diag
 from course_lib.scratch.initializers import normal, xavier_normal
 from course_lib.scratch.layers import Linear, ReLU, Sequential, SoftmaxCrossEntropy, Tanh
-from course_lib.scratch.state import state_dict
 
 
 def deep_tanh(init, rng, depth=6, width=200):
@@ -46,7 +45,7 @@ def test_update_ratios_after_an_sgd_step():
     rng = np.random.default_rng(1)
     net = Sequential(Linear(4, 3, rng), ReLU(), Linear(3, 2, rng))
     diag.trace(net, rng.standard_normal((5, 4)), loss=SoftmaxCrossEntropy(), t=rng.integers(0, 2, 5))
-    before, lr = state_dict(net), 1e-2
+    before, lr = net.state_dict(), 1e-2
     for p in net.parameters():
         p.data -= lr * p.grad
     ratios = diag.update_ratios(net, before)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from course_lib.models.init import check_images, make_generator, place, reset_parameters
+from course_lib.models.init import check_images, place, Seed, seeded
 
 
 def conv_bn_relu(in_channels: int, out_channels: int, kernel: int) -> nn.Sequential:
@@ -28,19 +28,19 @@ def conv_bn_relu(in_channels: int, out_channels: int, kernel: int) -> nn.Sequent
 class DenseBlock(nn.Module):
     """x (N, C_in, H, W) -> (N, C_in + num_layers * growth_rate, H, W)."""
 
-    def __init__(self, in_channels: int, growth_rate: int, num_layers: int, *, seed: int | torch.Generator = 0,
+    def __init__(self, in_channels: int, growth_rate: int, num_layers: int, *, seed: Seed = 0,
                  device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> None:
         super().__init__()
         if min(in_channels, growth_rate, num_layers) < 1:
             raise ValueError(f"in_channels, growth_rate and num_layers must be positive, got {in_channels}, {growth_rate}, {num_layers}")
-        self.layers = nn.ModuleList(
-            nn.Sequential(nn.BatchNorm2d(in_channels + l * growth_rate), nn.ReLU(),
-                          nn.Conv2d(in_channels + l * growth_rate, growth_rate, 3, padding=1, bias=False))
-            for l in range(num_layers)
-        )
-        self.in_channels = in_channels
-        self.out_channels = in_channels + num_layers * growth_rate
-        reset_parameters(self, make_generator(seed))
+        with seeded(seed):  # torch.nn draws from the global generator: seed it, restore it after
+            self.layers = nn.ModuleList(
+                nn.Sequential(nn.BatchNorm2d(in_channels + l * growth_rate), nn.ReLU(),
+                              nn.Conv2d(in_channels + l * growth_rate, growth_rate, 3, padding=1, bias=False))
+                for l in range(num_layers)
+            )
+            self.in_channels = in_channels
+            self.out_channels = in_channels + num_layers * growth_rate
         place(self, device, dtype)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -55,15 +55,15 @@ class TwoBranchBlock(nn.Module):
     """x (N, C_in, H, W) -> (N, out_1x1 + out_3x3, H, W): [1x1 | 1x1 -> 3x3], concatenated."""
 
     def __init__(self, in_channels: int, out_1x1: int, reduce_3x3: int, out_3x3: int, *,
-                 seed: int | torch.Generator = 0, device: torch.device | str | None = None,
+                 seed: Seed = 0, device: torch.device | str | None = None,
                  dtype: torch.dtype | None = None) -> None:
         super().__init__()
         if min(in_channels, out_1x1, reduce_3x3, out_3x3) < 1:
             raise ValueError(f"channel counts must be positive, got {in_channels}, {out_1x1}, {reduce_3x3}, {out_3x3}")
-        self.branch_1x1 = conv_bn_relu(in_channels, out_1x1, 1)
-        self.branch_3x3 = nn.Sequential(conv_bn_relu(in_channels, reduce_3x3, 1), conv_bn_relu(reduce_3x3, out_3x3, 3))
-        self.in_channels, self.out_channels = in_channels, out_1x1 + out_3x3
-        reset_parameters(self, make_generator(seed))
+        with seeded(seed):  # torch.nn draws from the global generator: seed it, restore it after
+            self.branch_1x1 = conv_bn_relu(in_channels, out_1x1, 1)
+            self.branch_3x3 = nn.Sequential(conv_bn_relu(in_channels, reduce_3x3, 1), conv_bn_relu(reduce_3x3, out_3x3, 3))
+            self.in_channels, self.out_channels = in_channels, out_1x1 + out_3x3
         place(self, device, dtype)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

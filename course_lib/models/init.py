@@ -1,41 +1,53 @@
 """Seeded initialization: the same seed gives the same weights, on any device, without global state.
 
-    >>> model = LeNet5(seed=0)                       # every model here takes seed=
-    >>> reset_parameters(model, make_generator(1))   # or re-draw the weights of any module
+    >>> model = MLP([2, 8, 2], seed=0)           # every model here takes seed=
+    >>> with seeded(0):                          # what a model's constructor does with ``seed``
+    ...     layer = nn.Linear(2, 8)
 
-``torch.nn`` layers draw their initial weights from torch's *global* generator, so two models
-built in a different order get different weights. Here every conv and linear layer is re-drawn
-from an explicit ``torch.Generator``, with torch's default rule, uniform in +-1/sqrt(fan_in)
-(fan_in = C_in kH kW for a conv, D for a linear layer) for weights and biases alike.
-Models are built on the CPU, drawn there, and then moved: the same seed gives bit-identical
-weights on the CPU and on a GPU.
+``torch.nn`` layers draw their initial weights from torch's *global* CPU generator. Inside
+``seeded(seed)`` that generator is seeded, and restored afterwards, so building a model neither
+depends on nor changes the random numbers the rest of the notebook sees. Models are built on the
+CPU, drawn there, and then moved: the same seed gives bit-identical weights on a CPU and a GPU.
+Where the *order* of the draws matters (a plain net and its residual twin must share every
+weight they both have), ``reset_parameters`` re-draws chosen modules in a fixed order.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 import torch
 from torch import nn
 
 
-def make_generator(seed: int | torch.Generator) -> torch.Generator:
-    """A CPU ``torch.Generator`` seeded with ``seed`` (a generator passes through unchanged)."""
+Seed = int | torch.Generator | None
+
+
+@contextmanager
+def seeded(seed: Seed) -> Iterator[None]:
+    """Draw from torch's CPU generator seeded with ``seed`` inside the block; ``None``: leave it as is.
+
+    A ``torch.Generator`` stands for the seed it draws next (so one generator can seed several models).
+    """
+    if seed is None:
+        yield
+        return
     if isinstance(seed, torch.Generator):
-        if seed.device.type != "cpu":
-            raise ValueError(f"models draw their weights on the CPU: pass a CPU generator, got one on {seed.device}")
-        return seed
+        seed = int(torch.randint(0, 2**62, (1,), generator=seed))
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int or a torch.Generator, got {seed!r}")
-    return torch.Generator().manual_seed(seed)
+        raise ValueError(f"seed must be a non-negative int, a torch.Generator or None, got {seed!r}")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
 
 
-def reset_parameters(modules: nn.Module | Iterable[nn.Module], generator: torch.Generator) -> None:
-    """Re-draw every conv and linear layer in ``modules`` from ``generator``; batch norm to (1, 0).
+def reset_parameters(modules: nn.Module | Iterable[nn.Module]) -> None:
+    """Re-draw every conv and linear layer in ``modules`` (in ``modules()`` order); batch norm to (1, 0).
 
-    Layers are drawn in the order ``nn.Module.modules()`` visits them, so the result depends
-    only on the generator's state and the architecture.
+    Draws from torch's global generator with torch's default rule, uniform in +-1/sqrt(fan_in)
+    (fan_in = C_in kH kW for a conv, D for a linear layer): call it inside ``seeded``.
     """
     roots = [modules] if isinstance(modules, nn.Module) else list(modules)
     with torch.no_grad():
@@ -43,9 +55,9 @@ def reset_parameters(modules: nn.Module | Iterable[nn.Module], generator: torch.
             for m in root.modules():
                 if isinstance(m, (nn.Conv2d, nn.Linear)):
                     bound = 1.0 / math.sqrt(m.weight[0].numel())  # fan_in: one output's inputs
-                    m.weight.uniform_(-bound, bound, generator=generator)
+                    m.weight.uniform_(-bound, bound)
                     if m.bias is not None:
-                        m.bias.uniform_(-bound, bound, generator=generator)
+                        m.bias.uniform_(-bound, bound)
                 elif isinstance(m, nn.modules.batchnorm._BatchNorm):
                     m.reset_parameters()  # weight 1, bias 0, running statistics cleared
 

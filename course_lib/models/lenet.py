@@ -20,8 +20,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from course_lib.models.init import make_generator, place, reset_parameters
-from course_lib.models.mlp import ACTIVATIONS
+from course_lib.models.init import place, Seed, seeded
+from course_lib.models.mlp import ACTIVATION_MODULES
 
 # image size -> (kernel, padding of conv1, padding of conv2)
 GEOMETRY = {28: (5, 2, 0), 8: (3, 1, 1)}
@@ -32,26 +32,26 @@ class LeNet5(nn.Module):
     """x (N, C, S, S) with S = ``image_size`` (28 or 8) -> logits (N, ``num_classes``)."""
 
     def __init__(self, image_size: int = 28, in_channels: int = 1, num_classes: int = 10, *,
-                 activation: str = "relu", pool: str = "max", seed: int | torch.Generator = 0,
+                 activation: str = "relu", pool: str = "max", seed: Seed = 0,
                  device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> None:
         super().__init__()
         if image_size not in GEOMETRY:
             raise ValueError(f"image_size must be one of {sorted(GEOMETRY)}, got {image_size!r}")
-        if activation not in ACTIVATIONS or pool not in POOLS:
-            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)} and pool one of {sorted(POOLS)}, "
+        if activation not in ACTIVATION_MODULES or pool not in POOLS:
+            raise ValueError(f"activation must be one of {sorted(ACTIVATION_MODULES)} and pool one of {sorted(POOLS)}, "
                              f"got {activation!r} and {pool!r}")
-        k, p1, p2 = GEOMETRY[image_size]
-        act, Pool = ACTIVATIONS[activation], POOLS[pool]
-        self.features = nn.Sequential(
-            nn.Conv2d(in_channels, 6, k, padding=p1), act(), Pool(2),
-            nn.Conv2d(6, 16, k, padding=p2), act(), Pool(2),
-        )
-        side = ((image_size + 2 * p1 - k + 1) // 2 + 2 * p2 - k + 1) // 2  # the output-size formula, twice
-        self.classifier = nn.Sequential(
-            nn.Flatten(), nn.Linear(16 * side * side, 120), act(), nn.Linear(120, 84), act(), nn.Linear(84, num_classes),
-        )
-        self.input_shape = (in_channels, image_size, image_size)
-        reset_parameters(self, make_generator(seed))
+        with seeded(seed):  # torch.nn draws from the global generator: seed it, restore it after
+            k, p1, p2 = GEOMETRY[image_size]
+            act, Pool = ACTIVATION_MODULES[activation], POOLS[pool]
+            self.features = nn.Sequential(
+                nn.Conv2d(in_channels, 6, k, padding=p1), act(), Pool(2),
+                nn.Conv2d(6, 16, k, padding=p2), act(), Pool(2),
+            )
+            side = ((image_size + 2 * p1 - k + 1) // 2 + 2 * p2 - k + 1) // 2  # the output-size formula, twice
+            self.classifier = nn.Sequential(
+                nn.Flatten(), nn.Linear(16 * side * side, 120), act(), nn.Linear(120, 84), act(), nn.Linear(84, num_classes),
+            )
+            self.input_shape = (in_channels, image_size, image_size)
         place(self, device, dtype)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

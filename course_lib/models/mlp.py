@@ -4,7 +4,7 @@
     >>> logits = model(torch.randn(5, 2))              # (5, 2)
 
 ``seed`` (an int or a ``torch.Generator``) fixes the initial weights without touching torch's
-global generator (``models.seeding``); with ``seed=None`` they come from the global generator.
+global generator (``models.init``); with ``seed=None`` they come from the global generator.
 
 Shapes: N batch, D inputs, C classes (or M outputs). ``nn.Linear`` stores its weight as (M, D),
 the transpose of the scratch ``Linear``'s (D, M) matrix: copy weights with ``.T``.
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from course_lib.models.seeding import Seed, seeded
+from course_lib.models.init import Seed, seeded
 
 ACTIVATION_MODULES: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
 

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_lib.models.init import check_images, make_generator, place, reset_parameters
+from course_lib.models.init import check_images, place, reset_parameters, Seed, seeded
 
 
 def conv_bn(in_channels: int, out_channels: int, kernel: int, stride: int, norm: bool) -> list[nn.Module]:
@@ -64,26 +64,27 @@ class DeepCNN(nn.Module):
     """
 
     def __init__(self, blocks_per_stage: int = 3, widths: Sequence[int] = (16, 32, 64), *, residual: bool,
-                 in_channels: int = 3, num_classes: int = 10, norm: bool = True, seed: int | torch.Generator = 0,
+                 in_channels: int = 3, num_classes: int = 10, norm: bool = True, seed: Seed = 0,
                  device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> None:
         super().__init__()
         if not isinstance(blocks_per_stage, int) or blocks_per_stage < 1:
             raise ValueError(f"blocks_per_stage must be a positive int, got {blocks_per_stage!r}")
         if len(widths) < 1 or any(not isinstance(w, int) or w < 1 for w in widths):
             raise ValueError(f"widths must list positive ints, one per stage, got {list(widths)}")
-        self.stem = nn.Sequential(*conv_bn(in_channels, widths[0], 3, 1, norm), nn.ReLU())
-        blocks, width = [], widths[0]
-        for stage, out in enumerate(widths):
-            for i in range(blocks_per_stage):
-                stride = 2 if stage > 0 and i == 0 else 1
-                blocks.append(ConvBlock(width, out, stride, residual=residual, norm=norm))
-                width = out
-        self.blocks = nn.ModuleList(blocks)
-        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(width, num_classes))
-        self.in_channels, self.residual = in_channels, residual
-        generator = make_generator(seed)
-        reset_parameters([self.stem, *(b.body for b in self.blocks), self.head], generator)
-        reset_parameters([b.shortcut for b in self.blocks if b.shortcut is not None], generator)  # last: see above
+        with torch.random.fork_rng(devices=[]):  # the layers' own first draws are thrown away
+            self.stem = nn.Sequential(*conv_bn(in_channels, widths[0], 3, 1, norm), nn.ReLU())
+            blocks, width = [], widths[0]
+            for stage, out in enumerate(widths):
+                for i in range(blocks_per_stage):
+                    stride = 2 if stage > 0 and i == 0 else 1
+                    blocks.append(ConvBlock(width, out, stride, residual=residual, norm=norm))
+                    width = out
+            self.blocks = nn.ModuleList(blocks)
+            self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(width, num_classes))
+            self.in_channels, self.residual = in_channels, residual
+        with seeded(seed):  # re-drawn in a fixed order, shortcuts last: see the module docstring
+            reset_parameters([self.stem, *(b.body for b in self.blocks), self.head])
+            reset_parameters([b.shortcut for b in self.blocks if b.shortcut is not None])
         place(self, device, dtype)
 
     @property

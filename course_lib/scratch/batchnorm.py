@@ -74,7 +74,7 @@ class BatchNorm1d(Layer):
         self.num_features, self.eps, self.momentum = int(num_features), float(eps), momentum
         self.params["gamma"] = Parameter(np.ones(num_features, dtype=dtype))
         self.params["beta"] = Parameter(np.zeros(num_features, dtype=dtype))
-        self.buffers: dict[str, Array] = {
+        self.buffers = {
             "running_mean": np.zeros(num_features, dtype=dtype),
             "running_var": np.ones(num_features, dtype=dtype),
             "num_batches_tracked": np.zeros((), dtype=np.int64),

@@ -2,7 +2,7 @@
 
     >>> records = trace(net, X, loss=SoftmaxCrossEntropy(), t=y)   # one forward and backward
     >>> print(health_table(health(records)))                          # one row per layer
-    >>> before = state_dict(net); opt.step(); update_ratios(net, before)   # {"0.W": 1.2e-03, ...}
+    >>> before = net.state_dict(); opt.step(); update_ratios(net, before)   # {"0.W": 1.2e-03, ...}
 
 Shapes: x (N, D); each layer's output y and gradient dL/dy (N, M) for that layer's width M.
 
@@ -30,7 +30,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from course_lib.scratch.layers import Layer, Linear, Loss, Sequential
-from course_lib.scratch.state import named_parameters
 
 Array = np.ndarray
 
@@ -66,11 +65,11 @@ def update_ratio(before: Array, after: Array) -> float:
 
 
 def update_ratios(model: Layer, before: dict[str, Array]) -> dict[str, float]:
-    """``update_ratio`` for every parameter of ``model``, against ``before = state.state_dict(model)``."""
-    named = named_parameters(model)
+    """``update_ratio`` for every parameter of ``model``, against ``before = model.state_dict()``."""
+    named = dict(model.named_parameters())
     missing = sorted(set(named) - set(before))
     if missing:
-        raise ValueError(f"before has no entry for parameters {missing}; take it with state_dict(model)")
+        raise ValueError(f"before has no entry for parameters {missing}; take it with model.state_dict()")
     return {name: update_ratio(before[name], p.data) for name, p in named.items()}
 
 

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from course_lib.scratch.layers import Layer, Loss
-from course_lib.scratch.state import named_parameters
 
 Array = np.ndarray
 
@@ -82,7 +81,7 @@ def check_layer(layer: Layer, x: Array, rng: np.random.Generator, h: float = 1e-
     g = rng.standard_normal(layer.forward(x).shape)
     layer.zero_grad()  # gradients add up: start from none
     dx = layer.backward(g)
-    named = named_parameters(layer)
+    named = dict(layer.named_parameters())
     params = {name: p.data for name, p in named.items()}
     analytic = {"x": dx} | {name: p.grad.copy() for name, p in named.items()}
 

@@ -38,13 +38,16 @@ class Layer:
     ``params`` maps names ("W", "b") to ``Parameter`` objects; ``children()`` lists sub-layers
     (a ``Sequential``'s layers); ``parameters()`` yields every ``Parameter`` of the layer and its
     children, in order, which is what an optimizer takes; ``named_parameters()`` names them as torch
-    does ("0.W") and ``state_dict()`` / ``load_state_dict()`` save and restore their values.
+    does ("0.W"). ``buffers`` holds arrays that are not trained but belong to the model, such as
+    batch norm's running statistics (torch's ``register_buffer``); ``state_dict()`` /
+    ``load_state_dict()`` save and restore parameters and buffers together.
     ``training`` is True until ``eval()``: layers that behave differently at test time (dropout,
     batch norm) read it.
     """
 
     def __init__(self) -> None:
         self.params: dict[str, Parameter] = {}
+        self.buffers: dict[str, Array] = {}
         self.cache: tuple | None = None
         self.training = True
 
@@ -63,19 +66,31 @@ class Layer:
         for i, child in enumerate(self.children()):
             yield from child.named_parameters(f"{prefix}{i}.")
 
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, Array]]:
+        """(name, array) pairs for every buffer, named like the parameters ("1.running_mean")."""
+        for name, b in self.buffers.items():
+            yield prefix + name, b
+        for i, child in enumerate(self.children()):
+            yield from child.named_buffers(f"{prefix}{i}.")
+
     def state_dict(self) -> dict[str, Array]:
-        """{name: copy of the values} for every parameter (names from ``named_parameters``)."""
-        return {name: p.data.copy() for name, p in self.named_parameters()}
+        """{name: copy} of every parameter's values and every buffer: later training cannot change it."""
+        return {name: a.copy() for name, a in self._state_arrays().items()}
 
     def load_state_dict(self, state: dict[str, Array]) -> None:
-        """Copy values saved by ``state_dict`` into the parameters, in place; names and shapes must match."""
-        own = dict(self.named_parameters())
-        if set(state) != set(own):
-            raise ValueError(f"expected the parameters {sorted(own)}, got {sorted(state)}")
-        for name, p in own.items():
-            if np.shape(state[name]) != p.data.shape:
-                raise ValueError(f"{name} must have shape {p.data.shape}, got {np.shape(state[name])}")
-            p.data[...] = state[name]
+        """Copy ``state`` (from ``state_dict`` of the same architecture) into the model, **in place**,
+        so an optimizer that holds the parameters keeps working on the restored values."""
+        own = self._state_arrays()
+        missing, unexpected = sorted(set(own) - set(state)), sorted(set(state) - set(own))
+        if missing or unexpected:
+            raise ValueError(f"state does not fit this model: missing {missing}, unexpected {unexpected}")
+        for name, target in own.items():
+            if np.shape(state[name]) != target.shape:
+                raise ValueError(f"state[{name!r}] has shape {np.shape(state[name])}, the model's has {target.shape}")
+            target[...] = state[name]
+
+    def _state_arrays(self) -> dict[str, Array]:
+        return {name: p.data for name, p in self.named_parameters()} | dict(self.named_buffers())
 
     def zero_grad(self) -> None:
         """Forget every parameter's gradient (``grad = None``), as torch's ``zero_grad()`` does."""
