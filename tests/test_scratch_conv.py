@@ -11,7 +11,8 @@ from course_lib.scratch.conv import (
 from course_lib.scratch.flatten import Flatten
 from course_lib.scratch.gradcheck import check_layer
 from course_lib.scratch.im2col import col2im, im2col
-from course_lib.scratch.layers import Linear, ReLU, Sequential, SoftmaxCrossEntropy, sgd_step
+from course_lib.scratch.layers import Linear, ReLU, Sequential, SoftmaxCrossEntropy
+from course_lib.scratch.optim import SGD
 from course_lib.scratch.pooling import (
     AvgPool2d, MaxPool2d, avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward,
 )
@@ -161,14 +162,14 @@ def test_a_small_scratch_cnn_learns_digits():
     y = y[:256]
     rng = np.random.default_rng(0)
     net = Sequential(Conv2d(1, 8, 3, rng, padding=1), ReLU(), MaxPool2d(2), Flatten(), Linear(8 * 4 * 4, 10, rng))
-    loss = SoftmaxCrossEntropy()
+    loss, opt = SoftmaxCrossEntropy(), SGD(net.parameters(), lr=0.5)
     losses = []
     for step in range(30):
         batch = rng.choice(len(X), 64, replace=False)
         net.zero_grad()
         losses.append(loss.forward(net.forward(X[batch]), y[batch]))
         net.backward(loss.backward())
-        sgd_step(net, lr=0.5)
+        opt.step()
     assert np.mean(losses[-5:]) < 0.6 * np.mean(losses[:5]), losses
     accuracy = np.mean(net.forward(X).argmax(axis=1) == y)
     assert accuracy > 0.7, accuracy

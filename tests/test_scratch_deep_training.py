@@ -8,7 +8,8 @@ from course_lib.scratch.batchnorm import BatchNorm1d
 from course_lib.scratch.clipping import clip_grad_norm_
 from course_lib.scratch.dropout import Dropout
 from course_lib.scratch.initializers import kaiming_normal
-from course_lib.scratch.layers import Linear, ReLU, Sequential, SoftmaxCrossEntropy, sgd_step
+from course_lib.scratch.layers import Linear, ReLU, Sequential, SoftmaxCrossEntropy
+from course_lib.scratch.optim import SGD
 from course_lib.scratch.penalties import add_penalty
 
 
@@ -25,7 +26,7 @@ def test_batchnorm_dropout_l2_clipping_and_early_stopping_train_together():
     first, last = Linear(10, 64, rng), Linear(64, 3, rng)
     first.params["W"].data = kaiming_normal((10, 64), rng)
     net = Sequential(first, BatchNorm1d(64), ReLU(), Dropout(0.2, rng), last)
-    loss = SoftmaxCrossEntropy()
+    loss, opt = SoftmaxCrossEntropy(), SGD(net.parameters(), lr=0.05)
     stopper = EarlyStopping(patience=4)
 
     def validation_loss():
@@ -45,7 +46,7 @@ def test_batchnorm_dropout_l2_clipping_and_early_stopping_train_together():
             net.backward(loss.backward())
             add_penalty([first.params["W"], last.params["W"]], 1e-3)
             norms.append(clip_grad_norm_(net, 5.0))
-            sgd_step(net, lr=0.05)
+            opt.step()
         if stopper.step(validation_loss(), net):
             break
 
