@@ -2,6 +2,7 @@
 
     >>> model = LeNet5(seed=0)                       # every model here takes seed=
     >>> reset_parameters(model, make_generator(1))   # or re-draw the weights of any module
+    >>> he_init_(model, make_generator(1))           # He et al.'s N(0, 2 / fan_in), for ReLU nets
 
 ``torch.nn`` layers draw their initial weights from torch's *global* generator, so two models
 built in a different order get different weights. Here every conv and linear layer is re-drawn
@@ -48,6 +49,24 @@ def reset_parameters(modules: nn.Module | Iterable[nn.Module], generator: torch.
                         m.bias.uniform_(-bound, bound, generator=generator)
                 elif isinstance(m, nn.modules.batchnorm._BatchNorm):
                     m.reset_parameters()  # weight 1, bias 0, running statistics cleared
+
+
+def he_init_(modules: nn.Module | Iterable[nn.Module], generator: torch.Generator, nonlinearity: str = "relu") -> None:
+    """Re-draw every conv and linear weight from He et al.'s N(0, gain^2 / fan_in); biases to 0.
+
+    gain = ``torch.nn.init.calculate_gain(nonlinearity)``: sqrt(2) for "relu" (std sqrt(2 / fan_in),
+    which keeps E[h^2] constant through ReLU layers), 5/3 for "tanh", 1 for "linear". This is
+    ``torch.nn.init.kaiming_normal_`` with the explicit ``generator``; the scratch twin is
+    ``scratch.initializers.kaiming_normal``. Batch-norm layers are left as they are.
+    """
+    roots = [modules] if isinstance(modules, nn.Module) else list(modules)
+    with torch.no_grad():
+        for root in roots:
+            for m in root.modules():
+                if isinstance(m, (nn.Conv2d, nn.Linear)):
+                    nn.init.kaiming_normal_(m.weight, nonlinearity=nonlinearity, generator=generator)
+                    if m.bias is not None:
+                        m.bias.zero_()
 
 
 def check_images(name: str, x: torch.Tensor, channels: int) -> None:

@@ -2,6 +2,7 @@
 
     >>> model = MLP([2, 8, 2], activation="tanh", device=torch.device("cpu"))
     >>> logits = model(torch.randn(5, 2))              # (5, 2)
+    >>> deep = MLP([64] + [100] * 8 + [10], batch_norm=True)   # Linear -> BatchNorm1d -> ReLU blocks
 
 Shapes: N batch, D inputs, C classes (or M outputs). ``nn.Linear`` stores its weight as (M, D),
 the transpose of the scratch ``Linear``'s (D, M) matrix: copy weights with ``.T``.
@@ -22,6 +23,10 @@ class MLP(nn.Module):
 
     ``widths`` lists every layer's size, input first and output last: [D, H1, ..., M].
     No activation after the last layer: it returns logits (or raw regression outputs).
+
+    ``batch_norm=True`` puts an ``nn.BatchNorm1d`` between each hidden Linear and its activation
+    (Ioffe & Szegedy's placement). Those Linear layers then have no bias: batch norm subtracts
+    the batch mean, which would cancel it, and its own shift beta takes the bias's role.
     """
 
     def __init__(
@@ -30,6 +35,7 @@ class MLP(nn.Module):
         activation: str = "relu",
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
+        batch_norm: bool = False,
     ) -> None:
         super().__init__()
         if len(widths) < 2 or any(not isinstance(w, int) or w <= 0 for w in widths):
@@ -38,8 +44,11 @@ class MLP(nn.Module):
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
         layers: list[nn.Module] = []
         for i, (d_in, d_out) in enumerate(zip(widths[:-1], widths[1:])):
-            layers.append(nn.Linear(d_in, d_out, device=device, dtype=dtype))
-            if i < len(widths) - 2:
+            hidden = i < len(widths) - 2
+            layers.append(nn.Linear(d_in, d_out, bias=not (hidden and batch_norm), device=device, dtype=dtype))
+            if hidden and batch_norm:
+                layers.append(nn.BatchNorm1d(d_out, device=device, dtype=dtype))
+            if hidden:
                 layers.append(ACTIVATIONS[activation]())
         self.net = nn.Sequential(*layers)
         self.in_features = widths[0]
