@@ -2,7 +2,9 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from torch import nn
 
+from course_lib.models.init import he_init_, seeded
 from course_lib.models.mlp import MLP, LogisticRegression
 from course_lib.scratch.layers import Linear, ReLU, Sequential, SoftmaxCrossEntropy, Tanh
 
@@ -32,6 +34,41 @@ def test_mlp_matches_the_scratch_twin_in_value_and_gradient(activation, scratch_
     assert value == pytest.approx(ref.item(), rel=1e-10)
     np.testing.assert_allclose(model.net[0].weight.grad.numpy().T, scratch.layers[0].params["W"].grad, rtol=1e-8, atol=1e-12)
     np.testing.assert_allclose(model.net[2].bias.grad.numpy(), scratch.layers[2].params["b"].grad, rtol=1e-8, atol=1e-12)
+
+
+def test_mlp_with_batch_norm_normalizes_each_hidden_layer():
+    model = MLP([4, 8, 6, 3], batch_norm=True, dtype=torch.float64)
+    kinds = [type(m).__name__ for m in model.net]
+    assert kinds == ["Linear", "BatchNorm1d", "ReLU", "Linear", "BatchNorm1d", "ReLU", "Linear"]
+    assert model.net[0].bias is None and model.net[3].bias is None  # beta replaces the bias
+    assert model.net[6].bias is not None  # the output layer keeps its bias
+    x = 5.0 + 3.0 * torch.randn(32, 4, dtype=torch.float64)
+    z = model.net[1](model.net[0](x))  # train mode: the batch's own statistics
+    torch.testing.assert_close(z.mean(0), torch.zeros(8, dtype=torch.float64), atol=1e-12, rtol=0)
+    torch.testing.assert_close(z.var(0, unbiased=False), torch.ones(8, dtype=torch.float64), atol=1e-3, rtol=0)
+    model.eval()  # eval mode: running statistics, one update old, so the output is not normalized
+    assert not torch.allclose(model.net[1](model.net[0](x)).mean(0), torch.zeros(8, dtype=torch.float64), atol=1e-3)
+
+
+def test_he_init_draws_std_sqrt2_over_fan_in_from_the_seeded_generator():
+    model = MLP([400, 300, 200, 10], batch_norm=True)
+    with seeded(0):
+        he_init_(model)
+    for lin in (model.net[0], model.net[3], model.net[6]):
+        assert lin.weight.std().item() == pytest.approx(np.sqrt(2.0 / lin.in_features), rel=0.02)
+    assert torch.count_nonzero(model.net[6].bias) == 0
+    assert torch.equal(model.net[1].weight, torch.ones(300))  # batch norm's gamma is left alone
+    twin = MLP([400, 300, 200, 10], batch_norm=True)
+    with seeded(0):
+        he_init_(twin)
+    assert torch.equal(twin.net[3].weight, model.net[3].weight)
+    with seeded(1):
+        he_init_(twin)
+    assert not torch.equal(twin.net[3].weight, model.net[3].weight)
+    tanh = nn.Linear(500, 500)
+    with seeded(0):
+        he_init_(tanh, nonlinearity="tanh")
+    assert tanh.weight.std().item() == pytest.approx(5.0 / 3.0 / np.sqrt(500), rel=0.02)
 
 
 def test_logistic_regression_binary_and_softmax_outputs():

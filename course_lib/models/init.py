@@ -9,7 +9,8 @@
 depends on nor changes the random numbers the rest of the notebook sees. Models are built on the
 CPU, drawn there, and then moved: the same seed gives bit-identical weights on a CPU and a GPU.
 Where the *order* of the draws matters (a plain net and its residual twin must share every
-weight they both have), ``reset_parameters`` re-draws chosen modules in a fixed order.
+weight they both have), ``reset_parameters`` re-draws chosen modules in a fixed order;
+``he_init_`` re-draws them with He et al.'s rule instead of torch's default.
 """
 
 from __future__ import annotations
@@ -60,6 +61,24 @@ def reset_parameters(modules: nn.Module | Iterable[nn.Module]) -> None:
                         m.bias.uniform_(-bound, bound)
                 elif isinstance(m, nn.modules.batchnorm._BatchNorm):
                     m.reset_parameters()  # weight 1, bias 0, running statistics cleared
+
+
+def he_init_(modules: nn.Module | Iterable[nn.Module], nonlinearity: str = "relu") -> None:
+    """Re-draw every conv and linear weight from He et al.'s N(0, gain^2 / fan_in); biases to 0.
+
+    gain = ``torch.nn.init.calculate_gain(nonlinearity)``: sqrt(2) for "relu" (std sqrt(2 / fan_in),
+    which keeps E[h^2] constant through ReLU layers), 5/3 for "tanh", 1 for "linear". This is
+    ``torch.nn.init.kaiming_normal_`` applied layer by layer (call it inside ``seeded``); the
+    scratch twin is ``scratch.initializers.kaiming_normal``. Batch-norm layers are left as they are.
+    """
+    roots = [modules] if isinstance(modules, nn.Module) else list(modules)
+    with torch.no_grad():
+        for root in roots:
+            for m in root.modules():
+                if isinstance(m, (nn.Conv2d, nn.Linear)):
+                    nn.init.kaiming_normal_(m.weight, nonlinearity=nonlinearity)
+                    if m.bias is not None:
+                        m.bias.zero_()
 
 
 def check_images(name: str, x: torch.Tensor, channels: int) -> None:

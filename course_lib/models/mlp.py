@@ -2,6 +2,7 @@
 
     >>> model = MLP([2, 8, 2], activation="tanh", device=torch.device("cpu"), seed=0)
     >>> logits = model(torch.randn(5, 2))              # (5, 2)
+    >>> deep = MLP([64] + [100] * 8 + [10], batch_norm=True)   # Linear -> BatchNorm1d -> ReLU blocks
 
 ``seed`` (an int or a ``torch.Generator``) fixes the initial weights without touching torch's
 global generator (``models.init``); with ``seed=None`` they come from the global generator.
@@ -27,6 +28,10 @@ class MLP(nn.Module):
 
     ``widths`` lists every layer's size, input first and output last: [D, H1, ..., M].
     No activation after the last layer: it returns logits (or raw regression outputs).
+
+    ``batch_norm=True`` puts an ``nn.BatchNorm1d`` between each hidden Linear and its activation
+    (Ioffe & Szegedy's placement). Those Linear layers then have no bias: batch norm subtracts
+    the batch mean, which would cancel it, and its own shift beta takes the bias's role.
     """
 
     def __init__(
@@ -36,6 +41,7 @@ class MLP(nn.Module):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
         seed: Seed = None,
+        batch_norm: bool = False,
     ) -> None:
         super().__init__()
         if len(widths) < 2 or any(not isinstance(w, int) or w <= 0 for w in widths):
@@ -45,10 +51,14 @@ class MLP(nn.Module):
         layers: list[nn.Module] = []
         with seeded(seed):
             for i, (d_in, d_out) in enumerate(zip(widths[:-1], widths[1:])):
-                layers.append(nn.Linear(d_in, d_out, device=device if seed is None else "cpu", dtype=dtype))
-                if i < len(widths) - 2:
+                hidden = i < len(widths) - 2
+                on = device if seed is None else "cpu"  # a seeded model is drawn on the CPU, then moved
+                layers.append(nn.Linear(d_in, d_out, bias=not (hidden and batch_norm), device=on, dtype=dtype))
+                if hidden and batch_norm:
+                    layers.append(nn.BatchNorm1d(d_out, device=on, dtype=dtype))
+                if hidden:
                     layers.append(ACTIVATION_MODULES[activation]())
-        self.net = nn.Sequential(*layers).to(device)  # a seeded model was built on the CPU
+        self.net = nn.Sequential(*layers).to(device)
         self.in_features = widths[0]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
