@@ -8,6 +8,9 @@ it fits in
 
 positions. PyTorch rounds that down and silently drops the last rows when s does not divide
 H + 2p - k; here it is an error, so that every pixel of the input is seen by some window.
+
+Stacked windows see more: after layers with kernels k_l and strides s_l, one output value depends
+on an r x r patch of the input, its receptive field (``receptive_field``).
 """
 
 from __future__ import annotations
@@ -44,6 +47,28 @@ def output_size(size: Pair, kernel: Pair, stride: Pair, padding: Pair) -> Pair:
                              f"is not an integer: input {size}, kernel {kernel}, stride {stride}, padding {padding}")
         out.append((H + 2 * p - k) // s + 1)
     return out[0], out[1]
+
+
+def receptive_field(layers: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Receptive field r and jump j after each of ``layers``, given as (kernel k, stride s) pairs.
+
+    The jump j_l is the input distance between neighbouring outputs of layer l; a window of k_l
+    neighbours spans (k_l - 1) jumps more than one of them:
+
+        r_0 = 1, j_0 = 1,      r_l = r_{l-1} + (k_l - 1) j_{l-1},      j_l = j_{l-1} s_l.
+
+    Padding moves the field but does not change its size. Returns [(r_1, j_1), ..., (r_L, j_L)]
+    (one axis; apply it per axis for rectangular kernels).
+    """
+    r, j, out = 1, 1, []
+    for layer in layers:
+        if (not isinstance(layer, tuple) or len(layer) != 2
+                or not all(isinstance(v, (int, np.integer)) and v >= 1 for v in layer)):
+            raise ValueError(f"each layer must be a (kernel, stride) pair of ints >= 1, got {layer!r}")
+        k, s = layer
+        r, j = r + (k - 1) * j, j * s
+        out.append((int(r), int(j)))
+    return out
 
 
 def check_images(layer: str, x: Array, channels: int | None = None) -> None:
