@@ -188,3 +188,47 @@ def test_named_parameters_and_state_dict_round_trip():
         net.load_state_dict({**saved, "0.W": np.zeros((3, 2))})
     with pytest.raises(ValueError, match="state does not fit this model: missing"):
         net.load_state_dict({"0.W": saved["0.W"]})
+
+
+# --- the remaining activations as layers, and the mean squared error ----------------------------
+
+from course_lib.scratch.layers import ELU, Identity, LeakyReLU, MeanSquaredError  # noqa: E402
+
+MORE_ACTIVATIONS = [
+    (lambda: LeakyReLU(), lambda x: F.leaky_relu(x, 0.01)),
+    (lambda: LeakyReLU(0.2), lambda x: F.leaky_relu(x, 0.2)),
+    (lambda: ELU(), lambda x: F.elu(x, 1.0)),
+    (lambda: ELU(0.5), lambda x: F.elu(x, 0.5)),
+    (Identity, lambda x: x),
+]
+
+
+@pytest.mark.parametrize("make, reference", MORE_ACTIVATIONS)
+def test_leaky_relu_elu_and_identity_layers_match_torch(make, reference):
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((7, 5)) * 3
+    x[0, :2] = 0.0  # the kink: torch's convention
+    dout = rng.standard_normal((7, 5))
+    layer = make()
+    xt = torch.tensor(x, requires_grad=True)
+    yt = reference(xt)
+    (yt * torch.tensor(dout)).sum().backward()
+    np.testing.assert_allclose(layer.forward(x), yt.detach().numpy(), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(layer.backward(dout), xt.grad.numpy(), rtol=1e-12, atol=1e-15)
+    assert check_layer(make(), rng.standard_normal((6, 4)) + 0.05, rng).passed
+    with pytest.raises(RuntimeError, match="backward was called before forward"):
+        make().backward(dout)
+
+
+def test_mean_squared_error_is_torchs_mse_loss():
+    rng = np.random.default_rng(5)
+    y, t = rng.standard_normal((8, 3)), rng.standard_normal((8, 3))
+    yt = torch.tensor(y, requires_grad=True)
+    ref = F.mse_loss(yt, torch.tensor(t))
+    ref.backward()
+    loss = MeanSquaredError()
+    assert loss.forward(y, t) == pytest.approx(ref.item(), rel=1e-12)
+    np.testing.assert_allclose(loss.backward(), yt.grad.numpy(), rtol=1e-12)
+    assert check_loss(MeanSquaredError(), y, t).passed
+    with pytest.raises(ValueError, match="shape"):
+        loss.forward(y, t[:, :1])

@@ -225,6 +225,62 @@ class ReLU(Layer):
         return dout * mask
 
 
+class LeakyReLU(Layer):
+    """y = x where x > 0, else a x (a = ``negative_slope``, torch's default 0.01); dx = dout * (1 or a).
+
+    x, y (N, ...). Below zero the gradient is a, never 0: a unit cannot die as a ReLU unit can.
+    """
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        super().__init__()
+        self.negative_slope = float(negative_slope)
+
+    def forward(self, x: Array) -> Array:
+        _check_batch("LeakyReLU", x)
+        self.cache = (x,)
+        return activations.leaky_relu(x, self.negative_slope)
+
+    def backward(self, dout: Array) -> Array:
+        (x,) = self._cached()
+        self._check_dout(dout, x.shape)
+        return dout * activations.leaky_relu_grad(x, self.negative_slope)
+
+
+class ELU(Layer):
+    """y = x where x > 0, else a (e^x - 1) (a = ``alpha``, default 1); dx = dout * (1 or a e^x).
+
+    x, y (N, ...). Smooth at 0 for a = 1, and saturating to -a for large negative x.
+    """
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        super().__init__()
+        self.alpha = float(alpha)
+
+    def forward(self, x: Array) -> Array:
+        _check_batch("ELU", x)
+        self.cache = (x,)
+        return activations.elu(x, self.alpha)
+
+    def backward(self, dout: Array) -> Array:
+        (x,) = self._cached()
+        self._check_dout(dout, x.shape)
+        return dout * activations.elu_grad(x, self.alpha)
+
+
+class Identity(Layer):
+    """y = x; dx = dout. The "linear" activation: a network of Linear and Identity layers is affine."""
+
+    def forward(self, x: Array) -> Array:
+        _check_batch("Identity", x)
+        self.cache = (x.shape,)
+        return x
+
+    def backward(self, dout: Array) -> Array:
+        (shape,) = self._cached()
+        self._check_dout(dout, shape)
+        return dout
+
+
 class Sequential(Layer):
     """f = f_L o ... o f_1: forward runs the layers in order, backward in reverse."""
 
@@ -297,3 +353,9 @@ class BCEWithLogits(Loss):
 
     value = staticmethod(losses.binary_cross_entropy_with_logits)
     grad = staticmethod(losses.binary_cross_entropy_with_logits_grad)
+
+
+class MeanSquaredError(Loss):
+    """Mean of (y - t)^2 over every entry, as torch's ``MSELoss``; dL/dy = 2 (y - t) / (N M).   y, t (N, M)."""
+
+    value, grad = staticmethod(losses.mean_squared_error), staticmethod(losses.mean_squared_error_grad)

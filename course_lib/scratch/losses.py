@@ -193,3 +193,23 @@ def squared_error_grad(y: Array, t: Array) -> Array:
     _as_float_array("targets", t)
     _same_shape("predictions", y, "targets", t)
     return y - t
+
+
+def mean_squared_error(y: Array, t: Array) -> float:
+    """The mean squared error (1/(N M)) sum (y - t)^2 over every entry, as ``torch.nn.MSELoss``.
+
+    Shapes: y and t the same, e.g. (N, M). A mean, so the gradient's scale does not grow with the
+    batch size: the learning rate of a regression means the same for any batch.
+    """
+    _as_float_array("predictions", y)
+    _as_float_array("targets", t)
+    _same_shape("predictions", y, "targets", t)
+    return float(((y - t) ** 2).mean())
+
+
+def mean_squared_error_grad(y: Array, t: Array) -> Array:
+    """d MSE / dy = 2 (y - t) / (N M), same shape as ``y``."""
+    _as_float_array("predictions", y)
+    _as_float_array("targets", t)
+    _same_shape("predictions", y, "targets", t)
+    return 2.0 * (y - t) / y.size
