@@ -115,6 +115,22 @@ def make_linear(
     return X, y
 
 
+def make_bumps(n: int, rng: np.random.Generator, noise: float = 0.1, width: float = 0.3) -> tuple[Array, Array]:
+    """Regression on the plane: a bump up at (-0.5, 0.5) and one down at (0.5, -0.5).
+
+    X ~ U(-1, 1)^2 (n, 2); y = exp(-|x - c1|^2 / 2 width^2) - exp(-|x - c2|^2 / 2 width^2) + noise * N(0, 1),
+    shape (n,), in about [-1, 1]. A target no single plane fits, for the networks of the playground.
+    """
+    _check_n(n)
+    _check_rng(rng)
+    if width <= 0:
+        raise ValueError(f"width must be > 0, got {width}")
+    X = rng.uniform(-1, 1, size=(n, 2))
+    up, down = np.array([-0.5, 0.5]), np.array([0.5, -0.5])
+    bump = lambda c: np.exp(-((X - c) ** 2).sum(axis=1) / (2 * width**2))  # noqa: E731
+    return X, bump(up) - bump(down) + noise * rng.standard_normal(n)
+
+
 # ---------------------------------------------------------------------------
 # Real sets shipped with scikit-learn (no download)
 # ---------------------------------------------------------------------------

@@ -27,6 +27,16 @@ def test_make_linear_recovers_its_weights():
     np.testing.assert_allclose(coef, [1.5, -2.0, 0.5], atol=0.01)
 
 
+
+def test_make_bumps_has_one_bump_up_and_one_down():
+    X, y = data.make_bumps(500, np.random.default_rng(2), noise=0.0)
+    assert X.shape == (500, 2) and y.shape == (500,) and np.abs(X).max() <= 1
+    near_up, near_down = np.linalg.norm(X - [-0.5, 0.5], axis=1) < 0.1, np.linalg.norm(X - [0.5, -0.5], axis=1) < 0.1
+    assert y[near_up].min() > 0.9 and y[near_down].max() < -0.9
+    np.testing.assert_array_equal(y, data.make_bumps(500, np.random.default_rng(2), noise=0.0)[1])
+    with pytest.raises(ValueError, match="width"):
+        data.make_bumps(10, np.random.default_rng(0), width=0.0)
+
 @pytest.mark.parametrize(
     "load, shape, classes",
     [(data.load_digits, (1797, 64), 10), (data.load_iris, (150, 4), 3), (data.load_breast_cancer, (569, 30), 2)],
