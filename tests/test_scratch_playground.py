@@ -176,6 +176,9 @@ def test_the_drawn_surface_and_neuron_maps_change_with_training():
     # the surface is indexed [y, x]: the point at row i, column j is (xs[j], ys[i])
     i, j = 7, 21
     assert after[i, j] == pytest.approx(pg.predict(np.array([[xs[j], ys[i]]]))[0])
+    hard = pg.surface(30, discretize=True)[2]
+    assert set(np.unique(hard)) == {0.0, 1.0}
+    np.testing.assert_array_equal(hard, after > 0.5)
     # the first column of maps is the feature itself
     np.testing.assert_allclose(pg.neuron_maps(12)[0][0], np.tile(np.linspace(*pg.extent[:2], 12), (12, 1)))
 

@@ -320,10 +320,17 @@ class Playground:
         gx, gy = np.meshgrid(xs, ys)
         return xs, ys, np.column_stack([gx.ravel(), gy.ravel()])
 
-    def surface(self, size: int = 50) -> tuple[Array, Array, Array]:
-        """xs (G,), ys (G,), and ``predict`` on the grid, (G, G) indexed [y, x] (as ``imshow`` wants)."""
+    def surface(self, size: int = 50, discretize: bool = False) -> tuple[Array, Array, Array]:
+        """xs (G,), ys (G,), and ``predict`` on the grid, (G, G) indexed [y, x] (as ``imshow`` wants).
+
+        ``discretize`` shows the decision instead of the score: class 1 where p > 1/2, else 0
+        (classification); +1 or -1 by the sign of the value (regression).
+        """
         xs, ys, P = self.grid(size)
-        return xs, ys, self.predict(P).reshape(len(ys), len(xs))
+        values = self.predict(P).reshape(len(ys), len(xs))
+        if discretize:
+            values = (values > 0.5).astype(np.float64) if self.config.problem == "classification" else np.sign(values)
+        return xs, ys, values
 
     def neuron_maps(self, size: int = 20) -> list[Array]:
         """Every unit's output over the plane, one array (units, G, G) per column of the network:
