@@ -24,7 +24,7 @@ def drawn(pg) -> dict:
     """What the figure shows now: copies of the moving artists' data."""
     return {"surface": np.array(pg.image.get_array()), "mosaic": np.array(pg.mosaic.get_array()),
             "train": pg.train_curve.get_ydata().copy(), "points": pg.train_points.get_offsets().copy(),
-            "status": pg.status.get_text(), "bars": [b.get_height() for bars in pg._bars for b in bars]}
+            "status": pg.status.value, "bars": [b.get_height() for bars in pg._bars for b in bars]}
 
 
 def test_step_trains_and_the_drawing_follows(pg):
@@ -36,7 +36,7 @@ def test_step_trains_and_the_drawing_follows(pg):
     assert after["train"][-1] < 0.5 * after["train"][0]
     assert np.abs(after["surface"] - before["surface"]).max() > 0.3
     assert not np.allclose(np.nan_to_num(after["mosaic"]), np.nan_to_num(before["mosaic"]))
-    assert after["bars"] != before["bars"] and "update   200" in after["status"]
+    assert after["bars"] != before["bars"] and "update 200" in after["status"]
     np.testing.assert_array_equal(after["points"], before["points"])  # training moves no data
 
 

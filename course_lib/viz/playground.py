@@ -42,7 +42,7 @@ REG_RATES = (0.0, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3)
 OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "SGD + momentum 0.9", "adam": "Adam"}
 ACTIVATION_LABELS = {"relu": "ReLU", "tanh": "tanh", "sigmoid": "sigmoid", "linear": "linear",
                      "leaky_relu": "Leaky ReLU", "elu": "ELU"}
-SURFACE_GRID, TILE_GRID, TILE_GAP = 60, 16, 4  # pixels per side: the output surface, a unit's tile, between tiles
+SURFACE_GRID, TILE_GRID, TILE_GAP = 80, 16, 4  # pixels per side: the output surface, a unit's tile, between tiles
 CMAP = colormaps["RdBu_r"]  # blue = class 0 / negative, red = class 1 / positive
 PALE = ListedColormap(0.3 + 0.7 * CMAP(np.linspace(0.12, 0.88, 256))[:, :3])  # the surface: the points stand out on it
 NORM_RANGE = (1e-4, 1e2)
@@ -88,6 +88,9 @@ class TrainingPlayground(Explorer):
         self._build_controls(widgets)
         self._architecture = None
         self.draw()
+        # Lay the figure out once, then freeze it: constrained layout would cost most of every full frame.
+        self.fig.draw_without_rendering()
+        self.fig.set_layout_engine("none")
 
     # --- figure ------------------------------------------------------------------------------
 
@@ -100,7 +103,7 @@ class TrainingPlayground(Explorer):
         self.ax_norms = self.fig.add_subplot(grid[1, 2])
 
         self.image = self.ax_surface.imshow(np.zeros((2, 2)), origin="lower", cmap=PALE, vmin=0, vmax=1,
-                                            aspect="auto", interpolation="bilinear")
+                                            aspect="auto", interpolation="nearest")
         style = dict(s=14, cmap=CMAP, linewidths=0.6)
         self.train_points = self.ax_surface.scatter([], [], c=[], edgecolors="white", **style)
         self.test_points = self.ax_surface.scatter([], [], c=[], edgecolors="black", **style)
@@ -116,8 +119,6 @@ class TrainingPlayground(Explorer):
         self.ax_loss.set_xlabel("update", fontsize=9)
         self.ax_loss.xaxis.set_major_locator(MaxNLocator(4, integer=True))
         self.ax_loss.yaxis.set_major_locator(MaxNLocator(4))
-        self.status = self.ax_loss.text(0.98, 0.95, "", transform=self.ax_loss.transAxes, ha="right", va="top",
-                                        fontsize=8, family="monospace")
 
         self.ax_norms.set_yscale("log")
         self.ax_norms.set_ylim(*NORM_RANGE)
@@ -126,7 +127,7 @@ class TrainingPlayground(Explorer):
         self.ax_norms.set_title("per layer: ‖W‖ and ‖∂L/∂W‖", fontsize=9)
         self._bars: tuple = ()
         self.animate(self.image, self.train_points, self.test_points, self.mosaic, self.train_curve,
-                     self.test_curve, self.status)
+                     self.test_curve)
 
     def _new_network_artists(self) -> None:
         """Labels of the network map and one pair of bars per layer: rebuilt when the architecture changes."""
@@ -180,8 +181,9 @@ class TrainingPlayground(Explorer):
         steps = np.arange(len(m.train_loss))
         self.train_curve.set_data(steps, m.train_loss)
         self.test_curve.set_data(steps, m.test_loss)
-        self.status.set_text(f"epoch {m.epoch:>4}  update {m.steps:>5}\n"
-                             f"train {m.train_loss[-1]:.3f}  test {m.test_loss[-1]:.3f}")
+        # The counter is a widget, not figure text: text is the slowest artist to render per frame.
+        self.status.value = (f"<b>epoch {m.epoch}</b> &nbsp; update {m.steps} &nbsp; "
+                             f"train loss {m.train_loss[-1]:.3f} &nbsp; test loss {m.test_loss[-1]:.3f}")
         for bars, values in zip(self._bars, zip(*m.layer_norms())):
             for bar, v in zip(bars, values):
                 bar.set_height(float(np.clip(v, *NORM_RANGE)))
@@ -265,6 +267,7 @@ class TrainingPlayground(Explorer):
         self.step_button = widgets.Button(description="step", layout=widgets.Layout(width="70px"))
         self.reset_button = widgets.Button(description="reset", layout=widgets.Layout(width="70px"))
         self.export_button = widgets.Button(description="export as code", layout=widgets.Layout(width="130px"))
+        self.status = widgets.HTML()
         self.code = widgets.Textarea(layout=widgets.Layout(width="100%", height="0px", display="none"))
         self._set_unit_controls()
 
@@ -296,7 +299,7 @@ class TrainingPlayground(Explorer):
             column("training", self.lr, self.optimizer, self.regularization, self.reg_rate),
         ])
         buttons = widgets.HBox([self.play_button, self.step_button, self.reset_button, self.show_test,
-                                self.discretize, self.export_button])
+                                self.discretize, self.export_button, self.status])
         self.assemble([controls, buttons])
         self.widget.children = (*self.widget.children, self.code)
 
