@@ -47,7 +47,8 @@ def describe_device(device: torch.device) -> str:
         return f"cuda:{index} ({props.name}, {props.total_memory / 2**30:.1f} GiB)"
     if device.type == "mps":
         return "mps (Apple GPU)"
-    return f"cpu ({torch.get_num_threads()} threads)"
+    threads = torch.get_num_threads()
+    return f"cpu ({threads} thread{'' if threads == 1 else 's'})"
 
 
 def seed_everything(seed: int, *, deterministic: bool = False) -> np.random.Generator:

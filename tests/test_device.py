@@ -47,3 +47,14 @@ def test_seed_everything_repeats_numpy_and_torch():
 def test_seed_everything_rejects_bad_seed():
     with pytest.raises(ValueError, match="non-negative int"):
         seed_everything(-1)
+
+
+def test_describe_device_counts_cpu_threads():
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        assert describe_device(torch.device("cpu")) == "cpu (1 thread)"
+        torch.set_num_threads(2)
+        assert describe_device(torch.device("cpu")) == "cpu (2 threads)"
+    finally:
+        torch.set_num_threads(threads)

@@ -6,6 +6,7 @@ from torch import nn
 
 from course_lib.models.init import he_init_, seeded
 from course_lib.models.mlp import MLP, LogisticRegression
+from course_lib.scratch.activations import ACTIVATIONS
 from course_lib.scratch.layers import Linear, ReLU, Sequential, SoftmaxCrossEntropy, Tanh
 
 
@@ -117,3 +118,12 @@ def test_a_seed_fixes_the_weights_without_touching_the_global_generator():
     assert torch.equal(LogisticRegression(4, seed=g1).linear.weight, LogisticRegression(4, seed=g2).linear.weight)
     with pytest.raises(ValueError, match="seed"):
         MLP([4, 2], seed=1.5)
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_every_scratch_activation_has_a_torch_twin_with_the_same_values(name):
+    # Chapter 04 trains the same MLP with each activation: the torch module must compute the scratch f.
+    model = MLP([3, 4, 2], activation=name, dtype=torch.float64)
+    x = np.linspace(-4.0, 4.0, 41)
+    torch_values = model.net[1](torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(torch_values, ACTIVATIONS[name].f(x), rtol=1e-12, atol=1e-12)

@@ -20,7 +20,11 @@ from torch import nn
 
 from course_lib.models.init import Seed, seeded
 
-ACTIVATION_MODULES: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
+# The names of course_lib.scratch.activations; torch's defaults match the scratch ones
+# (LeakyReLU slope 0.01, ELU alpha 1).
+ACTIVATION_MODULES: dict[str, type[nn.Module]] = {
+    "relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "leaky_relu": nn.LeakyReLU, "elu": nn.ELU,
+}
 
 
 class MLP(nn.Module):

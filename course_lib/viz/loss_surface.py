@@ -91,14 +91,14 @@ def trajectory(surface: Surface, method: str, lr: float, start: Array, steps: in
 
 
 def lr_readout(surface: Surface, lr: float) -> str:
-    """A sentence placing lr against 1/lambda_max and 2/lambda_max when the surface is quadratic."""
+    """A sentence placing lr against 1/mu_max and 2/mu_max (mu: the Hessian's eigenvalues) on a quadratic surface."""
     if surface.hessian is None:
         return f"<b>{surface.name}</b>: f = {surface.formula}. lr = {lr:.3g}."
-    lam = float(np.linalg.eigvalsh(surface.hessian).max())
-    verdict = "converges" if lr < 2 / lam else "diverges"
-    return (f"<b>{surface.name}</b>: f = {surface.formula}. lr = {lr:.3g}; λ_max = {lam:g}, "
-            f"1/λ_max = {1 / lam:.3g} (best step for the stiff direction), "
-            f"2/λ_max = {2 / lam:.3g} (plain GD {verdict}: lr·λ_max = {lr * lam:.2f})")
+    mu_max = float(np.linalg.eigvalsh(surface.hessian).max())
+    verdict = "converges" if lr < 2 / mu_max else "diverges"
+    return (f"<b>{surface.name}</b>: f = {surface.formula}. lr = {lr:.3g}; μ_max = {mu_max:g}, "
+            f"1/μ_max = {1 / mu_max:.3g} (best step for the stiff direction), "
+            f"2/μ_max = {2 / mu_max:.3g} (plain GD {verdict}: lr·μ_max = {lr * mu_max:.2f})")
 
 
 class LossSurfaceExplorer(Explorer):
