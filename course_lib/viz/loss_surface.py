@@ -191,8 +191,10 @@ class LossSurfaceExplorer(Explorer):
     def _on_surface(self, _change: dict) -> None:
         self._set_surface()
 
-    def _on_change(self, _change: dict) -> None:
-        if not self._holding:
+    def _on_change(self, change: dict) -> None:
+        # A start set from Python (new surface, click) comes back snapped to the slider's grid:
+        # not a move, and a frame sent for it would overtake the one that shows the new surface.
+        if not self._holding and not self.is_echo(change):
             self.update()
 
     def _on_click(self, event) -> None:

@@ -228,9 +228,6 @@ def test_loss_surface_explorer(lectures, artifacts, timings):
     timings.append(row)
 
 
-
-@pytest.mark.xfail(reason="chapter 05's explorer: after saddle, choosing quadratic leaves the saddle's picture "
-                          "with the new paths blitted over it (see 05_surface_quadratic.png)", strict=False)
 def test_loss_surface_explorer_redraws_each_surface(lectures, artifacts, timings):
     nb = figure_of(lectures, "05_optimization.ipynb")
     surface_panel = (slice(None), slice(0, nb.screenshot(artifacts, "05_before_surfaces").shape[1] // 2))
