@@ -88,3 +88,20 @@ def test_a_browser_echo_of_the_new_start_sends_no_frame(explorer_in_browser):
 ])
 def test_is_echo_tells_a_snapped_value_from_a_move(slider, old, new, echo):
     assert Explorer.is_echo({"owner": slider, "old": old, "new": new}) is echo
+
+
+def test_the_display_carries_a_picture_of_the_first_frame_beside_the_widget(monkeypatch):
+    import base64
+
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj, raw=False: shown.append((obj, raw)))
+    explorer = LossSurfaceExplorer(steps=30)
+    explorer._ipython_display_()
+    [(bundle, raw)] = shown
+    assert raw and bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == explorer.widget.model_id
+    picture = np.asarray(Image.open(io.BytesIO(base64.b64decode(bundle["image/png"]))).convert("RGB"))
+    assert picture.shape[:2] == (round(3.6 * 80), round(9.0 * 80))
+    sgd = np.abs(picture.astype(int) - (31, 119, 180)).max(axis=-1) <= 30  # tab:blue: the SGD path, an animated artist
+    assert sgd.sum() > 30, "the picture lacks the paths (animated artists are left out of ordinary frames)"

@@ -32,7 +32,8 @@ What a subclass gets, so it only computes and moves artists:
 - **browser echoes.** A value set from Python comes back from the browser put on the slider's
   step grid; ``is_echo(change)`` tells such an echo from a student's move, so a widget can ignore it
   instead of sending another frame right behind the last one.
-- **display.** The object shows ``self.widget`` when it is the last expression of a cell.
+- **display.** The object shows ``self.widget`` when it is the last expression of a cell, with a
+  PNG of its first frame in the same output: a page without a kernel (GitHub, nbviewer) shows that.
 
 Contract for a subclass: call ``super().__init__(figsize, ncols, nrows)`` first, build controls
 and artists, call ``assemble(controls)`` (or set ``self.widget`` itself), and keep the
@@ -46,6 +47,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from matplotlib.artist import Artist
+from matplotlib.ticker import MaxNLocator
 
 from course_lib.viz.figures import live_figure
 
@@ -55,6 +57,9 @@ class Explorer:
 
     def __init__(self, figsize: tuple[float, float] = (9.0, 4.0), ncols: int = 1, nrows: int = 1) -> None:
         self.fig, self.axes = live_figure(figsize=figsize, ncols=ncols, nrows=nrows)
+        for ax in np.atleast_1d(self.axes).flat:
+            # Panels a third of a notebook wide: matplotlib's default 9 x labels would run together.
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
         self.widget = None
         self._live = False          # True once the browser displays the canvas
         self._moving: list[Artist] = []
@@ -137,9 +142,25 @@ class Explorer:
             if artist.get_visible():
                 artist.axes.draw_artist(artist)
 
+    def snapshot_png(self, dpi: float = 80) -> bytes:
+        """The figure as it is now, moving artists included, as PNG bytes (no frame goes to the browser)."""
+        import io
+
+        buffer = io.BytesIO()
+        self.fig.savefig(buffer, format="png", dpi=dpi)  # saving draws animated artists too
+        return buffer.getvalue()
+
     def _ipython_display_(self) -> None:
+        """Show the widget, with a PNG of its first frame in the same output for pages without a kernel.
+
+        JupyterLab renders the widget view; GitHub and nbviewer, which cannot, show the picture.
+        """
+        import base64
+
         from IPython.display import display
 
         if self.widget is None:
             raise ValueError(f"{type(self).__name__} has no widget yet: call assemble(controls) in __init__")
-        display(self.widget)
+        bundle = self.widget._repr_mimebundle_()
+        bundle["image/png"] = base64.b64encode(self.snapshot_png()).decode("ascii")
+        display(bundle, raw=True)
