@@ -23,3 +23,11 @@ def test_explorer_updates_artists():
     before = e.norm_lines["relu"].get_ydata().copy()
     e.gain.value = 2.0
     assert not np.allclose(before, e.norm_lines["relu"].get_ydata())
+
+
+def test_the_legend_names_only_the_selected_activations():
+    explorer = ActivationExplorer(names=("sigmoid", "relu"))
+    legend = lambda: [t.get_text() for t in explorer.ax_f.get_legend().get_texts()]  # noqa: E731
+    assert legend() == ["sigmoid", "relu"]
+    explorer.names.value = ("tanh",)
+    assert legend() == ["tanh"]

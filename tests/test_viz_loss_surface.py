@@ -219,3 +219,14 @@ def test_nothing_is_rendered_before_the_browser_connects(monkeypatch):
     assert rendered == [1]
     explorer.lr.value = 0.071  # same axes: the moving artists are blitted onto the saved background
     assert rendered == [1] and explorer._background is not None
+
+
+def test_the_readout_says_which_optimizers_diverged_and_when():
+    explorer = LossSurfaceExplorer(surface="quadratic", methods=("SGD", "Adam"), lr=0.05)
+    assert "diverged" not in explorer.readout.value
+    explorer.lr.value = 0.5  # lr * lambda_max = 5 > 2: plain gradient descent blows up
+    assert "diverged: SGD at step" in explorer.readout.value and "Adam" not in explorer.readout.value.split("diverged")[1]
+
+
+def test_every_explorer_hides_the_toolbar_that_would_cover_its_tick_labels():
+    assert LossSurfaceExplorer().fig.canvas.toolbar_visible is False

@@ -61,7 +61,6 @@ class ActivationExplorer(Explorer):
         self.ax_norm.set(title="gradient norm per layer", xlabel="layer (1 = input side)", ylabel="‖∂L/∂W_l‖")
         for ax in (self.ax_f, self.ax_df):
             ax.axhline(0, color="0.7", lw=0.6)
-        self.ax_f.legend(fontsize=8, loc="upper left")
 
     def update(self) -> None:
         """Show the selected activations and recompute their gradient-norm profiles."""
@@ -75,6 +74,8 @@ class ActivationExplorer(Explorer):
                 values = np.maximum(self.norms[name], 1e-30)
                 self.norm_lines[name].set_data(np.arange(1, depth + 1), values)
                 low, high = min(low, values.min()), max(high, values.max())
+        # The legend names only what is drawn: rebuilt from the selected curves on every change.
+        self.ax_f.legend(handles=[self.f_lines[n] for n in ACTIVATIONS if n in chosen], fontsize=8, loc="upper left")
         self.ax_norm.set_xlim(0.5, depth + 0.5)
         if np.isfinite(low):
             self.ax_norm.set_ylim(low / 3, high * 3)

@@ -23,6 +23,8 @@ def live_figure(figsize: tuple[float, float] = (9.0, 4.0), ncols: int = 1, nrows
     canvas = Canvas(fig)
     FigureManager(canvas, 0)  # gives the canvas its toolbar and manager, as plt.figure() would
     canvas.header_visible = False
-    canvas.toolbar_position = "left"
+    # ipympl's toolbar floats over the figure (over the left axis's tick labels) when the pointer
+    # is on it, and its pan and zoom would move axes under a widget's saved blit background.
+    canvas.toolbar_visible = False
     axes = fig.subplots(nrows, ncols)
     return fig, axes

@@ -149,22 +149,13 @@ class LinearRegressionExplorer(Explorer):
     def _on_slider(self, change: dict) -> None:
         if self._holding:  # a gradient step sets both sliders: redraw once, after both
             return
-        if self._is_snap_echo(change["owner"], change["old"], change["new"]):
+        if self.is_echo(change):
             # The browser put a value we set onto the slider's step grid and sent it back: the
             # point has not moved by hand, so the path goes on (from the snapped point).
             self._path[-1] = (self.slope.value, self.intercept.value)
         else:
             self._path = [(self.slope.value, self.intercept.value)]  # moving by hand starts a new path
         self._redraw()
-
-    @staticmethod
-    def _is_snap_echo(slider, old: float, new: float) -> bool:
-        """True when ``new`` is ``old`` rounded to the slider's grid min + k * step, as a browser sends it back.
-
-        A move by hand goes a whole step from the snapped value; snapping moves at most half a step.
-        """
-        snapped = slider.min + round((old - slider.min) / slider.step) * slider.step
-        return abs(new - snapped) <= 1e-6 * slider.step
 
     def current_mse(self) -> float:
         """MSE of the line the sliders show."""

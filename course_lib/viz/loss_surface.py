@@ -101,6 +101,19 @@ def lr_readout(surface: Surface, lr: float) -> str:
             f"2/μ_max = {2 / mu_max:.3g} (plain GD {verdict}: lr·μ_max = {lr * mu_max:.2f})")
 
 
+def divergence_hint(losses: dict[str, Array]) -> str:
+    """A warning naming each method whose loss (steps+1,) went NaN (diverged) and at which step; "" when none did.
+
+    A surface keeps the lr chosen for the last one, which can be far too large for it: without a
+    word the diverged paths would just vanish from the plot.
+    """
+    diverged = {m: int(np.argmax(np.isnan(loss))) for m, loss in losses.items() if np.isnan(loss).any()}
+    if not diverged:
+        return ""
+    which = ", ".join(f"{m} at step {step}" for m, step in diverged.items())
+    return f"<br><b style='color:#b00000'>diverged: {which}</b>: lower lr (slider to the left)."
+
+
 class LossSurfaceExplorer(Explorer):
     """Controls (surface, optimizers, lr, momentum/beta1, beta2, steps, start) and a live figure.
 
@@ -116,8 +129,8 @@ class LossSurfaceExplorer(Explorer):
         super().__init__(figsize=figsize, ncols=2)
         self.ax_surface, self.ax_loss = self.axes
         self._surfaces: dict[str, Surface] = {}
-        layout = widgets.Layout(width="300px")
-        style = {"description_width": "90px"}
+        layout = widgets.Layout(width="330px")
+        style = {"description_width": "115px"}  # wide enough for "momentum / β₁" in a notebook's font
         self.surface = widgets.Dropdown(options=list(SURFACES), value=surface, description="surface",
                                         layout=layout, style=style)
         self.methods = widgets.SelectMultiple(options=METHODS, value=tuple(methods), description="optimizers",
@@ -191,8 +204,10 @@ class LossSurfaceExplorer(Explorer):
     def _on_surface(self, _change: dict) -> None:
         self._set_surface()
 
-    def _on_change(self, _change: dict) -> None:
-        if not self._holding:
+    def _on_change(self, change: dict) -> None:
+        # A start set from Python (new surface, click) comes back snapped to the slider's grid:
+        # not a move, and a frame sent for it would overtake the one that shows the new surface.
+        if not self._holding and not self.is_echo(change):
             self.update()
 
     def _on_click(self, event) -> None:
@@ -243,7 +258,7 @@ class LossSurfaceExplorer(Explorer):
             self.lines[m].set_visible(m in self.methods.value)
             self.curves[m].set_visible(m in self.methods.value)
         self.start_marker.set_data([start[0]], [start[1]])
-        self.readout.value = lr_readout(s, self.lr.value)
+        self.readout.value = lr_readout(s, self.lr.value) + divergence_hint(self.losses)
         self._redraw()
 
     def _loss_limits(self) -> tuple[float, float]:

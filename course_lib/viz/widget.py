@@ -25,7 +25,15 @@ What a subclass gets, so it only computes and moves artists:
   saved background (axes, ticks, images, contours). ``redraw(full=False)`` repaints just them,
   a few milliseconds instead of a whole figure; call ``redraw()`` (full) when anything static
   changed (limits, ticks, legend, a new contour). Without animated artists, every redraw is full.
-- **display.** The object shows ``self.widget`` when it is the last expression of a cell.
+- **frames that survive a dropped frame.** ipympl's front end loads each frame into one image
+  element, so a frame that arrives while the previous one still decodes replaces it unseen; a
+  diff frame then lands on an older picture (a new surface's paths over the old surface). So
+  every frame repaints what its predecessor changed too (``_send``): one lost frame heals itself.
+- **browser echoes.** A value set from Python comes back from the browser put on the slider's
+  step grid; ``is_echo(change)`` tells such an echo from a student's move, so a widget can ignore it
+  instead of sending another frame right behind the last one.
+- **display.** The object shows ``self.widget`` when it is the last expression of a cell, with a
+  PNG of its first frame in the same output: a page without a kernel (GitHub, nbviewer) shows that.
 
 Contract for a subclass: call ``super().__init__(figsize, ncols, nrows)`` first, build controls
 and artists, call ``assemble(controls)`` (or set ``self.widget`` itself), and keep the
@@ -34,9 +42,12 @@ computation in pure functions (``course_lib.scratch``) that a test can call with
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
+import numpy as np
 from matplotlib.artist import Artist
+from matplotlib.ticker import MaxNLocator
 
 from course_lib.viz.figures import live_figure
 
@@ -46,10 +57,14 @@ class Explorer:
 
     def __init__(self, figsize: tuple[float, float] = (9.0, 4.0), ncols: int = 1, nrows: int = 1) -> None:
         self.fig, self.axes = live_figure(figsize=figsize, ncols=ncols, nrows=nrows)
+        for ax in np.atleast_1d(self.axes).flat:
+            # Panels a third of a notebook wide: matplotlib's default 9 x labels would run together.
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
         self.widget = None
         self._live = False          # True once the browser displays the canvas
         self._moving: list[Artist] = []
         self._background = None     # the static part of the last full frame, for blitting
+        self._frame_before = None   # the frame sent before the browser's latest one (H, W) uint32
         self.fig.canvas.on_msg(self._on_canvas_msg)
         self.fig.canvas.mpl_connect("draw_event", self._on_draw)
 
@@ -73,9 +88,43 @@ class Explorer:
         elif not full and self._moving and self._background is not None:
             canvas.restore_region(self._background)
             self._draw_moving()
-            canvas.blit(self.fig.bbox)
+            self._send(lambda: canvas.blit(self.fig.bbox))
         else:
-            canvas.draw()  # fires draw_event: a new background is saved, animated artists drawn on it
+            self._send(canvas.draw)  # fires draw_event: a new background is saved, animated artists drawn on it
+
+    def _send(self, paint) -> None:
+        """Run ``paint`` (which renders and sends a frame) so the frame also repaints its predecessor's changes.
+
+        ipympl sends the pixels that differ from the last frame (a diff frame: the rest is
+        transparent). Its front end drops a frame that a newer one overtakes while it decodes, so
+        here the last frame (H, W) counts as different wherever it differs from the one before it:
+        with or without the dropped frame, the browser's picture becomes the kernel's.
+        """
+        canvas = self.fig.canvas
+        last = canvas._last_buff  # ipympl's copy of the last frame sent (uint32 RGBA per pixel)
+        if self._frame_before is not None and self._frame_before.shape == last.shape:
+            # 0 is transparent black, which an opaque frame never holds: these pixels go out again.
+            canvas._last_buff = np.where(self._frame_before != last, np.uint32(0), last)
+        self._frame_before = last
+        paint()
+
+    @staticmethod
+    def is_echo(change: dict) -> bool:
+        """True when a slider's ``new`` value is its ``old`` one put on the step grid, as the browser sends it back.
+
+        The grid is min + k * step (in the exponent for a log slider). A student's move goes a
+        whole step from the grid; snapping a value set from Python moves it at most half a step.
+        """
+        slider, old, new = change["owner"], change["old"], change["new"]
+        step = getattr(slider, "step", None)
+        if not step or not isinstance(old, (int, float)) or not isinstance(new, (int, float)):
+            return False
+        if hasattr(slider, "base"):  # FloatLogSlider: min, max and step are exponents
+            if old <= 0 or new <= 0:
+                return False
+            old, new = math.log(old, slider.base), math.log(new, slider.base)
+        snapped = slider.min + round((old - slider.min) / step) * step
+        return abs(new - snapped) <= 1e-6 * step
 
     def _on_canvas_msg(self, _canvas, content: dict, _buffers) -> None:
         if content.get("type") == "initialized":
@@ -93,9 +142,25 @@ class Explorer:
             if artist.get_visible():
                 artist.axes.draw_artist(artist)
 
+    def snapshot_png(self, dpi: float = 80) -> bytes:
+        """The figure as it is now, moving artists included, as PNG bytes (no frame goes to the browser)."""
+        import io
+
+        buffer = io.BytesIO()
+        self.fig.savefig(buffer, format="png", dpi=dpi)  # saving draws animated artists too
+        return buffer.getvalue()
+
     def _ipython_display_(self) -> None:
+        """Show the widget, with a PNG of its first frame in the same output for pages without a kernel.
+
+        JupyterLab renders the widget view; GitHub and nbviewer, which cannot, show the picture.
+        """
+        import base64
+
         from IPython.display import display
 
         if self.widget is None:
             raise ValueError(f"{type(self).__name__} has no widget yet: call assemble(controls) in __init__")
-        display(self.widget)
+        bundle = self.widget._repr_mimebundle_()
+        bundle["image/png"] = base64.b64encode(self.snapshot_png()).decode("ascii")
+        display(bundle, raw=True)

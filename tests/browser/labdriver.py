@@ -79,7 +79,9 @@ class LabServer:
                    JUPYTERLAB_SETTINGS_DIR=str(settings),
                    JUPYTERLAB_WORKSPACES_DIR=str(self.workdir / "workspaces"),
                    JUPYTER_CONFIG_DIR=str(self.workdir / "config"),  # not the user's ~/.jupyter
-                   JUPYTER_RUNTIME_DIR=str(self.workdir / "runtime"))
+                   JUPYTER_RUNTIME_DIR=str(self.workdir / "runtime"),
+                   # Nine kernels share the cores: one thread each, or torch's thread pools fight.
+                   OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
         self.args = readme_start_args()
         command = [sys.executable, "-m", "jupyterlab", *self.args, "--no-browser", f"--port={self.port}",
                    "--ServerApp.ip=127.0.0.1", "--ServerApp.port_retries=0",
@@ -218,15 +220,27 @@ class Notebook:
         self.page.evaluate("(id) => window.jupyterapp.shell.activateById(id)", self.id)
 
     def command(self, name: str) -> None:
-        """Run a notebook command (``notebook:run-all-cells``, ...) on this notebook."""
+        """Start a notebook command (``notebook:run-all-cells``, ...) on this notebook; do not wait for it to end.
+
+        (The command's promise settles when it is done: for run-all, when the last cell ran.
+        Returning it would run the lectures one after another.)
+        """
         self.activate()
-        self.page.evaluate("(name) => window.jupyterapp.commands.execute(name)", name)
+        self.page.evaluate("(name) => { window.jupyterapp.commands.execute(name); }", name)
 
     def wait_kernel_idle(self, timeout: float = 120.0) -> dict:
         self.page.wait_for_function(
             f"(PATH) => {{ {PANEL} return panel?.context.isReady && panel.sessionContext.session?.kernel"
             " && panel.sessionContext.kernelDisplayStatus === 'idle'; }", arg=self.path, timeout=timeout * 1000)
         return self.state()
+
+    def wait_finished(self, timeout: float) -> None:
+        """Wait until ``finished``: every cell ran, or an error stopped the run."""
+        deadline = time.monotonic() + timeout
+        while not self.finished():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.path}: still running after {timeout:.0f} s")
+            time.sleep(0.5)
 
     def finished(self) -> bool:
         """True when the kernel is idle and no cell waits to run (all ran, or an error stopped the run)."""

@@ -20,46 +20,61 @@ pytestmark = pytest.mark.browser
 
 LECTURES = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
 EXERCISES = sorted(p.name for p in (ROOT / "exercises").glob("*.ipynb"))
-RUN_TIMEOUT = 420  # s for every lecture together, on 2 busy cores
+RUN_TIMEOUT = 420  # s for a lecture to finish, all running together on 2 busy cores
 
 
 def rgb(color: str) -> tuple[int, int, int]:
     return tuple(round(255 * c) for c in to_rgb(color))
 
 
-@pytest.fixture(scope="module")
-def opened(page) -> dict[str, Notebook]:
-    """Every lecture and exercise set, opened at once; each kernel started and idle, nothing run yet."""
-    notebooks = {path: Notebook(page, path) for path in [f"notebooks/{n}" for n in LECTURES] +
-                 [f"exercises/{n}" for n in EXERCISES]}
-    for notebook in notebooks.values():
+def has_widgets(name: str) -> bool:
+    """Whether a lecture shows a widget (an explorer), read from its source."""
+    return "Explorer(" in (ROOT / "notebooks" / name).read_text()
+
+
+def first_states(notebooks) -> None:
+    """Keep each notebook's state just after its kernel started (``first_state``): the tabs change later."""
+    for notebook in notebooks:
         notebook.wait_kernel_idle()
     time.sleep(1)  # JupyterLab writes kernel metadata just after the kernel answers
-    for notebook in notebooks.values():
-        notebook.first_state = notebook.state()  # kept: the exercise sets are closed later
-    return notebooks
+    for notebook in notebooks:
+        notebook.first_state = notebook.state()
+
+
+def run_all(name: str, notebook: Notebook) -> None:
+    """Clear the outputs (so a number on every prompt means "ran now") and run every cell; do not wait."""
+    if not has_widgets(name):
+        # Long lectures train beside the widget tests: at a lower priority, so that the widgets'
+        # key-to-frame times measure the widgets, not the training next to them.
+        notebook.kernel_eval("__import__('os').nice(19)")
+    notebook.command("notebook:clear-all-cell-outputs")
+    notebook.command("notebook:run-all-cells")
+
+
+@pytest.fixture(scope="module")
+def opened(page) -> dict[str, Notebook]:
+    """Every lecture and exercise set, opened at once; the lectures run as soon as their kernels answer.
+
+    The exercise sets are only opened (to see that they open unmodified), then closed with their kernels.
+    """
+    lectures = {name: Notebook(page, f"notebooks/{name}") for name in LECTURES}
+    exercises = {name: Notebook(page, f"exercises/{name}") for name in EXERCISES}
+    first_states(lectures.values())
+    for name, notebook in lectures.items():
+        run_all(name, notebook)
+    first_states(exercises.values())
+    for notebook in exercises.values():
+        notebook.close()
+    return {**{f"notebooks/{n}": nb for n, nb in lectures.items()}, **{f"exercises/{n}": nb for n, nb in exercises.items()}}
 
 
 @pytest.fixture(scope="module")
 def lectures(opened) -> dict[str, Notebook]:
-    """Every lecture, outputs cleared, then run all: all kernels at once; returns when all are done.
+    """Every lecture, running or done: each test waits for its own (``wait_finished``).
 
-    The exercise sets are closed first (their kernels too): only the lectures run.
+    So the widgets are tried while the long lectures without widgets still train.
     """
-    for path, notebook in opened.items():
-        if path.startswith("exercises/"):
-            notebook.close()
-    notebooks = {name: opened[f"notebooks/{name}"] for name in LECTURES}
-    for notebook in notebooks.values():
-        notebook.command("notebook:clear-all-cell-outputs")  # so a number on every prompt means "ran now"
-        notebook.command("notebook:run-all-cells")
-    deadline = time.monotonic() + RUN_TIMEOUT
-    waiting = set(notebooks)
-    while waiting and time.monotonic() < deadline:
-        waiting = {name for name in waiting if not notebooks[name].finished()}
-        time.sleep(1)
-    assert not waiting, f"still running after {RUN_TIMEOUT} s: {sorted(waiting)}"
-    return notebooks
+    return {name: opened[f"notebooks/{name}"] for name in LECTURES}
 
 
 # --- the course opens as the README says ------------------------------------------------------
@@ -92,9 +107,18 @@ def test_no_nbgrader_in_the_students_jupyterlab(page):
 
 # --- every lecture runs and every widget renders -------------------------------------------------
 
-@pytest.mark.parametrize("name", LECTURES)
-def test_lecture_runs_without_error_and_widgets_render(lectures, name, artifacts):
-    notebook = lectures[name]
+WIDGET_LECTURES = [n for n in LECTURES if has_widgets(n)]
+OTHER_LECTURES = [n for n in LECTURES if not has_widgets(n)]
+
+
+@pytest.mark.parametrize("name", WIDGET_LECTURES)
+def test_widget_lecture_runs_without_error_and_widgets_render(lectures, name, artifacts):
+    check_lecture(lectures[name], name, artifacts)
+
+
+def check_lecture(notebook: Notebook, name: str, artifacts: Path) -> None:
+    """The lecture ran with no error output, every prompt holds a number, every widget and figure rendered."""
+    notebook.wait_finished(RUN_TIMEOUT)
     state = notebook.state()
     assert state["errors"] == []
     assert all(isinstance(c, int) for c in state["counts"]), f"prompts without a number: {state['counts']}"
@@ -117,6 +141,7 @@ def test_lecture_runs_without_error_and_widgets_render(lectures, name, artifacts
 
 def figure_of(lectures, name: str) -> Notebook:
     notebook = lectures[name]
+    notebook.wait_finished(RUN_TIMEOUT)
     notebook.activate()
     notebook.canvases().first.scroll_into_view_if_needed()
     notebook.watch(0)
@@ -139,6 +164,8 @@ def test_linear_regression_explorer(lectures, artifacts, timings):
     widget, red = "01 linear regression", rgb("C3")
     data_panel, surface_panel = (slice(None), slice(0, 400)), (slice(None), slice(450, 800))
     start = nb.screenshot(artifacts, "01_start")
+    nb.canvases().first.hover()  # ipympl's toolbar would float over the left axis's tick labels now
+    assert not nb.canvases().first.locator(".jupyter-matplotlib-toolbar").is_visible(), "the toolbar covers the figure"
 
     time_keys(nb, widget, "slope a", "ArrowRight", 4, timings)
     time_keys(nb, widget, "intercept b", "ArrowLeft", 4, timings)
@@ -180,8 +207,8 @@ def test_activation_explorer(lectures, artifacts, timings):
     # Ctrl+click toggles an option of the multiple selection: drop relu, then add elu.
     options, row = nb.panel.locator(".widget-select-multiple select"), Timing(widget, "activations (ctrl+click)")
     relu, elu = rgb("tab:green"), rgb("tab:purple")
-    # Counted in the gradient-norm panel, which has no legend: only selected activations draw there.
-    assert color_pixels(moved, relu, region=norm_panel) > 50 and color_pixels(moved, elu, region=norm_panel) < 20
+    # Counted in the whole figure: curves in three panels and the legend show only selected activations.
+    assert color_pixels(moved, relu) > 50 and color_pixels(moved, elu) < 20
     row.ms.append(nb.act(lambda: options.locator("option", has_text="relu").first.click(modifiers=["Control"])))
     nb.settle()
     no_relu = nb.screenshot(artifacts, "04_relu_dropped")
@@ -189,14 +216,17 @@ def test_activation_explorer(lectures, artifacts, timings):
     nb.settle()
     with_elu = nb.screenshot(artifacts, "04_elu_added")
     timings.append(row)
-    assert color_pixels(no_relu, relu, region=norm_panel) < 20, "relu's curve is still drawn after it was deselected"
-    assert color_pixels(with_elu, elu, region=norm_panel) > 50, "elu's curve was not drawn when it was selected"
+    assert color_pixels(no_relu, relu) < 20, "relu is still drawn (or in the legend) after it was deselected"
+    assert color_pixels(with_elu, elu) > 50, "elu's curve was not drawn when it was selected"
 
 
 def test_loss_surface_explorer(lectures, artifacts, timings):
     nb = figure_of(lectures, "05_optimization.ipynb")
     widget = "05 loss surface"
     start = nb.screenshot(artifacts, "05_start")
+    nb.panel.locator(".widget-vbox", has=nb.page.locator(".jupyter-matplotlib")).first.screenshot(path=str(artifacts / "05_widget.png"))
+    for label in nb.panel.locator(".widget-slider .widget-label").all():  # controls above the figure: none cut off
+        assert label.evaluate("e => e.scrollWidth <= e.clientWidth"), f"slider label cut off: {label.inner_text()}"
     surface_panel = (slice(None), slice(0, start.shape[1] // 2))
 
     for control, key in (("lr", "ArrowRight"), ("momentum / β₁", "ArrowLeft"), ("β₂ / α", "ArrowLeft"),
@@ -228,9 +258,6 @@ def test_loss_surface_explorer(lectures, artifacts, timings):
     timings.append(row)
 
 
-
-@pytest.mark.xfail(reason="chapter 05's explorer: after saddle, choosing quadratic leaves the saddle's picture "
-                          "with the new paths blitted over it (see 05_surface_quadratic.png)", strict=False)
 def test_loss_surface_explorer_redraws_each_surface(lectures, artifacts, timings):
     nb = figure_of(lectures, "05_optimization.ipynb")
     surface_panel = (slice(None), slice(0, nb.screenshot(artifacts, "05_before_surfaces").shape[1] // 2))
@@ -239,6 +266,13 @@ def test_loss_surface_explorer_redraws_each_surface(lectures, artifacts, timings
     for surface in ("rosenbrock", "saddle", "quadratic"):
         before = nb.screenshot(artifacts, "05_before_surface")
         row.ms.append(nb.act(lambda: dropdown.select_option(surface)))
-        nb.settle(quiet=1.5)  # a new surface takes several kernel-browser round trips
+        nb.settle(quiet=0.5)  # a new surface: the frame, then the sliders' echoes (no frame)
         after = nb.screenshot(artifacts, f"05_surface_{surface}")
         assert changed_fraction(before, after, surface_panel) > 0.05, f"choosing {surface} did not redraw the surface"
+
+
+# --- the lectures without widgets: checked last, while the widgets above were tried they trained --
+
+@pytest.mark.parametrize("name", OTHER_LECTURES)
+def test_lecture_runs_without_error(lectures, name, artifacts):
+    check_lecture(lectures[name], name, artifacts)
