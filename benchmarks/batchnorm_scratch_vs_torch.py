@@ -13,27 +13,16 @@ array for each elementwise operation, while torch runs fused native kernels.
 from __future__ import annotations
 
 import argparse
-import time
 from collections.abc import Callable
 
 import numpy as np
 import torch
 
 from course_lib.scratch.batchnorm import BatchNorm1d
+from course_lib.timing import median_time
 
 DTYPES = {"float32": (np.float32, torch.float32), "float64": (np.float64, torch.float64)}
 
-
-def median_seconds(step: Callable[[], None], repeats: int) -> float:
-    """Median wall time of ``step`` over ``repeats`` runs, after two warm-up runs."""
-    for _ in range(2):
-        step()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
 
 
 def scratch_step(x: np.ndarray, g: np.ndarray) -> Callable[[], None]:
@@ -74,8 +63,8 @@ def main() -> None:
         for name, (np_dtype, torch_dtype) in DTYPES.items():
             x = rng.normal(1.0, 2.0, (n, d)).astype(np_dtype)
             g = rng.standard_normal((n, d)).astype(np_dtype)
-            ours = median_seconds(scratch_step(x, g), repeats)
-            ref = median_seconds(torch_step(x, g, torch_dtype), repeats)
+            ours = median_time(scratch_step(x, g), repeats)
+            ref = median_time(torch_step(x, g, torch_dtype), repeats)
             print(f"{n:>6} {d:>6} {name:>8} {ours * 1e3:>11.3f} {ref * 1e3:>9.3f} {ours / ref:>5.2f}x")
     print("ratio = scratch time / torch time")
 

@@ -20,7 +20,6 @@ OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 for a steadier one-core comparison.
 from __future__ import annotations
 
 import argparse
-import time
 from collections.abc import Callable
 
 import numpy as np
@@ -28,21 +27,11 @@ import torch
 import torch.nn.functional as F
 
 from course_lib.scratch.conv import Conv2d, conv2d_backward_loops, conv2d_loops
+from course_lib.timing import median_time
 
 # name, C_in, C_out, kernel, image size
 LAYERS = [("conv1 1->6 5x5 @28", 1, 6, 5, 28), ("conv2 6->16 5x5 @12", 6, 16, 5, 12)]
 
-
-def median_seconds(step: Callable[[], None], repeats: int) -> float:
-    """Median wall time of ``step`` over ``repeats`` runs, after two warm-up runs."""
-    for _ in range(2):
-        step()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
 
 
 def scratch_step(N: int, C_in: int, C_out: int, k: int, size: int, rng: np.random.Generator) -> Callable[[], None]:
@@ -95,16 +84,16 @@ def main() -> None:
     print(f"conv forward+backward, float32, CPU ({torch.get_num_threads()} torch threads), batch {batch}, median of {repeats}")
     print(f"{'layer':<22} {'im2col ms':>10} {'torch ms':>9} {'ratio':>6}")
     for name, *shape in LAYERS:
-        ours = median_seconds(scratch_step(batch, *shape, rng), repeats)
-        ref = median_seconds(torch_step(batch, *shape, rng), repeats)
+        ours = median_time(scratch_step(batch, *shape, rng), repeats)
+        ref = median_time(torch_step(batch, *shape, rng), repeats)
         print(f"{name:<22} {ours * 1e3:>10.3f} {ref * 1e3:>9.3f} {ours / ref:>5.2f}x")
     print("ratio = scratch im2col time / torch time (goal: <= 3x)")
     print()
     print(f"loops vs im2col, float32, batch {loop_batch}, median of {loop_repeats}")
     print(f"{'layer':<22} {'loops ms':>10} {'im2col ms':>10} {'speed-up':>9}")
     for name, *shape in LAYERS:
-        slow = median_seconds(loops_step(loop_batch, *shape, rng), loop_repeats)
-        fast = median_seconds(scratch_step(loop_batch, *shape, rng), max(loop_repeats, 10))
+        slow = median_time(loops_step(loop_batch, *shape, rng), loop_repeats)
+        fast = median_time(scratch_step(loop_batch, *shape, rng), max(loop_repeats, 10))
         print(f"{name:<22} {slow * 1e3:>10.1f} {fast * 1e3:>10.3f} {slow / fast:>8.0f}x")
 
 

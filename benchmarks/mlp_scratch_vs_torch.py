@@ -14,7 +14,6 @@ against PyTorch's; the scratch engine also computes dL/dX for the input, which t
 from __future__ import annotations
 
 import argparse
-import time
 from collections.abc import Callable
 
 import numpy as np
@@ -22,21 +21,11 @@ import torch
 import torch.nn.functional as F
 
 from course_lib.models.mlp import MLP
+from course_lib.timing import median_time
 from course_lib.scratch.layers import Linear, ReLU, Sequential, SoftmaxCrossEntropy
 
 CLASSES = 10
 
-
-def median_seconds(step: Callable[[], None], repeats: int) -> float:
-    """Median wall time of ``step`` over ``repeats`` runs, after two warm-up runs."""
-    for _ in range(2):
-        step()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
 
 
 def scratch_step(batch: int, width: int, rng: np.random.Generator) -> Callable[[], None]:
@@ -76,8 +65,8 @@ def main() -> None:
     print(f"MLP forward+backward, float32, CPU ({torch.get_num_threads()} torch threads), median of {repeats}")
     print(f"{'batch':>6} {'width':>6} {'scratch ms':>11} {'torch ms':>9} {'ratio':>6}")
     for batch, width in sizes:
-        ours = median_seconds(scratch_step(batch, width, rng), repeats)
-        ref = median_seconds(torch_step(batch, width, rng), repeats)
+        ours = median_time(scratch_step(batch, width, rng), repeats)
+        ref = median_time(torch_step(batch, width, rng), repeats)
         print(f"{batch:>6} {width:>6} {ours * 1e3:>11.3f} {ref * 1e3:>9.3f} {ours / ref:>5.2f}x")
     print("ratio = scratch time / torch time (goal: <= 1.5x at batch 256, width 256)")
 
