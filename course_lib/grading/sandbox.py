@@ -169,13 +169,15 @@ def bwrap_command(argv: list[str], limits: Limits, env: dict[str, str], uid: int
     for path in SYSTEM_FILES:
         if os.path.exists(path):
             args += [*_dirs_then_bind(path, made), "--ro-bind", path, path]
+    # The private folders first, the Python environment after: a virtual environment that lives
+    # under /tmp or the working folder's path (a CI checkout's) must stay visible on top of them.
+    args += ["--proc", "/proc", "--dev", "/dev",
+             "--perms", "1777", "--size", str(limits.disk_mb * 2**20), "--tmpfs", WORKDIR,
+             "--perms", "1777", "--size", str(16 * 2**20), "--tmpfs", "/tmp"]
     for path in python_paths():
         args += [*_dirs_then_bind(path, made), "--ro-bind", path, path]
     target = f"{PACKAGE_ROOT}/course_lib"
-    args += [*_dirs_then_bind(target, made), "--ro-bind", package_dir(), target]
-    args += ["--proc", "/proc", "--dev", "/dev",
-             "--perms", "1777", "--size", str(limits.disk_mb * 2**20), "--tmpfs", WORKDIR,
-             "--perms", "1777", "--size", str(16 * 2**20), "--tmpfs", "/tmp", "--chdir", WORKDIR]
+    args += [*_dirs_then_bind(target, made), "--ro-bind", package_dir(), target, "--chdir", WORKDIR]
     for name, value in sorted(sandbox_env(env).items()):
         args += ["--setenv", name, value]
     if root:  # become a real unprivileged user, with no capabilities and no way back
