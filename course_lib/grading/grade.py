@@ -38,7 +38,7 @@ from course_lib.grading.sandbox import UNSAFE_WARNING, Limits, Sandbox
 from course_lib.grading.score import score_test
 from course_lib.grading.status import FATAL, Status
 
-RESULT_VERSION = 2
+RESULT_VERSION = 3
 
 
 def chapter_of(path: Path, nb: nbformat.NotebookNode, chapters: set[str]) -> tuple[str | None, str]:
@@ -132,6 +132,7 @@ def grade_submission(sub: Submission, sources: dict[str, nbformat.NotebookNode],
     forbid, policy = policy_of(source)
     found = student_routes(source, merged.cells, forbid)
     outcomes = run_assembled(merged.cells, limits, sandbox, forbid)
+    result.run, result.run_message = run_status(merged.cells, outcomes)
     forbidden_used = sorted({name for o in outcomes for name in o.forbidden})
     answer_trouble = ""  # what went wrong in the answer cell a test depends on
     for cell, outcome in zip(merged.cells, outcomes):
@@ -157,6 +158,45 @@ def grade_submission(sub: Submission, sources: dict[str, nbformat.NotebookNode],
     if fatal:
         result.message = "; ".join(f"{t.grade_id}: {t.message}" for t in fatal)
     return result
+
+
+def cell_name(cell: GradedCell, index: int) -> str:
+    """How a report names a cell: "answer 'double' (code cell 2)", "code cell 5"."""
+    role = {"answer": "answer", "test": "test"}.get(cell.role)
+    return f"{role} {cell.grade_id!r} (code cell {index + 1})" if role and cell.grade_id else f"code cell {index + 1}"
+
+
+def what_happened(cell: GradedCell, index: int, outcome: CellResult) -> tuple[Status, str] | None:
+    """The notebook-level event a cell's outcome is, if any: a timeout, a dead process, memory run out."""
+    where = cell_name(cell, index)
+    if outcome.status == Status.TIMEOUT:
+        return Status.TIMEOUT, f"timed out after {outcome.seconds:.0f} s in {where}"
+    if outcome.status == Status.ERROR and outcome.ename == "MemoryError":
+        return Status.OUT_OF_MEMORY, f"out of memory in {where} (MemoryError)"
+    if outcome.status == Status.CRASHED and "signal 9" in (outcome.evalue or ""):
+        return Status.OUT_OF_MEMORY, f"killed in {where}, most likely for using more than its memory"
+    if outcome.status == Status.CRASHED:
+        death = (outcome.evalue or "").removeprefix("the ")
+        return Status.CRASHED, f"{death} in {where}"
+    if outcome.status == Status.SKIPPED:
+        return Status.SKIPPED, f"the notebook's time limit was reached before {where}"
+    return None
+
+
+def run_status(cells: list[GradedCell], outcomes: list[CellResult]) -> tuple[Status, str]:
+    """How the notebook's processes fared: the first event's status, and every event in order.
+
+    Skipped cells are folded into one note after the event that used up the time.
+    """
+    events = [e for i, (c, o) in enumerate(zip(cells, outcomes)) if (e := what_happened(c, i, o))]
+    if not events:
+        return Status.OK, ""
+    kept = [e for e in events if e[0] != Status.SKIPPED]
+    skipped = len(events) - len(kept)
+    message = "; ".join(m for _, m in kept)
+    if skipped:
+        message = "; ".join(filter(None, [message, f"{skipped} cell(s) skipped: the notebook's time limit was reached"]))
+    return (kept or events)[0][0], message
 
 
 def one_per_chapter(results: list[Result]) -> None:

@@ -50,6 +50,7 @@ class CellResult:
     stdout: str = ""
     records: list[dict] = field(default_factory=list)
     forbidden: list[str] = field(default_factory=list)
+    seconds: float = 0.0  # wall time from sending the cell to its answer (or to the process's death)
 
 
 class WorkerDied(Exception):
@@ -349,12 +350,16 @@ def run_cells(
                 results.append(CellResult(Status.SKIPPED, evalue="the notebook's time limit was reached"))
                 continue
             test = roles[index] == "test"
+            began = time.monotonic()
             try:
                 results.append(_result(session.run(source, roles[index], min(limits.cell_seconds, left)), test))
             except WorkerDied as death:
-                results.append(CellResult(death.status, ename=str(death.status), evalue=str(death)))
+                results.append(CellResult(death.status, ename=str(death.status), evalue=str(death),
+                                          seconds=time.monotonic() - began))
                 session.restart()
                 _replay(session, sources, roles, results, index, limits, start)
+                continue
+            results[index].seconds = time.monotonic() - began
     finally:
         session.cleanup()
     return results
