@@ -36,6 +36,7 @@ from course_lib.grading.results import Result
 from course_lib.grading.runner import CellResult, run_cells
 from course_lib.grading.sandbox import UNSAFE_WARNING, Limits, Sandbox
 from course_lib.grading.score import score_test
+from course_lib.grading.shard import Shard, write_manifest
 from course_lib.grading.status import FATAL, Status
 
 RESULT_VERSION = 3
@@ -220,9 +221,13 @@ def one_per_chapter(results: list[Result]) -> None:
 
 def grade_class(
     submissions: list[Path], solutions: Path, out: Path, jobs: int, limits: Limits,
-    on_result=None, sandbox: Sandbox | None = None,
+    on_result=None, sandbox: Sandbox | None = None, shard: Shard | None = None,
 ) -> list[Result]:
-    """Grade every submission (in parallel), write results, grades.csv, feedback and the summary."""
+    """Grade every submission (in parallel), write results, grades.csv, feedback and the summary.
+
+    With ``shard``, only that shard's students are graded, and ``shard.json`` is written for
+    ``course grade merge`` (see ``shard``).
+    """
     sandbox = sandbox or Sandbox()
     sandbox.check_available()
     out = Path(out)
@@ -230,13 +235,17 @@ def grade_class(
     for source in sources.values():
         policy_of(source)
     subs = find_submissions(submissions, set(sources))
+    everyone = sorted({s.student for s in subs})
     key = output_key(out)
     named = {s.path.stem for s in subs if not s.refused}
     # every reference is computed (or its signed copy verified) before any student code runs
     needed = sorted(named) if named <= set(sources) else sorted(sources)
     references = {name: reference(name, sources[name], out, key, limits, sandbox) for name in needed}
     source_hash = {name: digest(nbformat.writes(nb).encode()) for name, nb in sources.items()}
-    settings = json.dumps({"limits": asdict(limits), "sandbox": asdict(sandbox), "sources": source_hash}).encode()
+    config = {"limits": asdict(limits), "sandbox": asdict(sandbox), "sources": source_hash}
+    settings = json.dumps(config).encode()
+    if shard:  # after the references: every shard computes (or verifies) the same ones
+        subs = [s for s in subs if shard.holds(s.student)]
 
     def one(sub: Submission) -> Result:
         if sub.refused:  # nothing to run: not worth keeping
@@ -271,8 +280,11 @@ def grade_class(
         results = list(pool.map(one, subs))
     one_per_chapter(results)
     results.sort(key=lambda r: (r.student, r.notebook))
-    write_reports(results, {name: source_cells(nb) for name, nb in sources.items()}, out,
-                  UNSAFE_WARNING if sandbox.trusted_only else "")
+    tests = {name: source_cells(nb) for name, nb in sources.items()}
+    warning = UNSAFE_WARNING if sandbox.trusted_only else ""
+    write_reports(results, tests, out, warning)
+    if shard:
+        write_manifest(out, shard, config, everyone, tests, warning, results)
     return results
 
 
