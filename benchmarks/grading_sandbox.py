@@ -33,7 +33,7 @@ def overhead_ms(sandbox: Sandbox, repeat: int) -> float:
         with tempfile.TemporaryDirectory() as workdir:
             start = time.perf_counter()
             worker = Worker(Path(workdir), Limits(), sandbox, [])
-            worker.run("1 + 1", 60, False)
+            worker.run("1 + 1", 60)
             times.append(time.perf_counter() - start)
             worker.close()
     return 1000 * statistics.median(times)
