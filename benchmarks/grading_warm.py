@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -57,6 +58,7 @@ def measure(chapters: list[str], repeat: int, kind: str) -> tuple[list[tuple[str
             for sandbox in (cold, warm):
                 times[sandbox.warm].append(seconds(cells, sandbox, forbid))
         rows.append((label, statistics.median(times[False]), statistics.median(times[True])))
+        print(f"  {label}: cold {rows[-1][1]:.2f} s, warm {rows[-1][2]:.2f} s", file=sys.stderr, flush=True)
     return rows, startup
 
 

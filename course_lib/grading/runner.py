@@ -309,7 +309,12 @@ class Session:
         self.owner: dict[str, str] = {}
         self._judge_dir = tempfile.TemporaryDirectory(prefix="course-judge-")  # no sandbox can write here
         self.worker = Worker(workdir, limits, sandbox, forbid)
-        self.judge = Judge(Path(self._judge_dir.name), sandbox.warm)
+        try:
+            self.judge = Judge(Path(self._judge_dir.name), sandbox.warm)
+        except BaseException:  # no worker is left running without its session
+            self.worker.close()
+            self._judge_dir.cleanup()
+            raise
 
     def run(self, source: str, role: str, timeout: float) -> dict[str, Any]:
         """Run a cell where its role says: tests in the judge, given cells in both, the rest in the worker."""

@@ -36,7 +36,6 @@ import ctypes
 import importlib
 import json
 import os
-import resource
 import select
 import signal
 import socket
