@@ -14,7 +14,9 @@ Limits are set with ``setrlimit`` on the process that starts the sandbox and are
 address space (memory), CPU time, processes (``RLIMIT_NPROC``, counted per uid, hence one uid per
 sandbox), file size, and the tmpfs size bounds total disk.
 
-``bwrap`` (Debian package ``bubblewrap``) is the default on Linux. ``docker`` and ``podman`` run
+``bwrap`` (Debian package ``bubblewrap``) is the default on Linux. Run as root, workers are not
+started one by one but forked from a warm zygote in one bwrap sandbox (``zygote``, ``warm``), each
+fork given the walls above by the zygote itself: its own namespaces, tmpfs folders, uid and limits. ``docker`` and ``podman`` run
 the same worker in a container image that holds the course's environment (``--image``), the way
 otter-grader does. ``none`` runs the worker as a plain child process: for trusted runs only, and
 every report says so.
