@@ -43,7 +43,7 @@ import sys
 from typing import Any
 
 PRELOAD = ("numpy", "torch", "IPython.core.interactiveshell", "course_lib.checks", "course_lib.grading.remote",
-           "course_lib.device", "course_lib.data", "course_lib.scratch")
+           "course_lib.device", "course_lib.data")  # never scratch or viz: grading does not depend on them
 # from <sched.h> and <sys/mount.h>
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWNET = (
     0x00020000, 0x04000000, 0x08000000, 0x20000000, 0x40000000)
