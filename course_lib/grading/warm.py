@@ -108,7 +108,12 @@ class Zygote:
         return Forked(self, cid, request_w, answer_r)
 
     def close(self) -> None:
-        self.socket.close()  # the zygote kills what it forked and exits
+        """End the zygote: it kills what it forked and exits."""
+        try:  # shutdown, not only close: the reader thread blocked in recv holds the socket open
+            self.socket.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.socket.close()
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
