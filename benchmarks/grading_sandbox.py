@@ -67,13 +67,16 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--checkout", type=Path, help="another checkout whose grader to time on the same class")
     parser.add_argument("--chapters", nargs="*", help="chapters to grade (default: all that pass their own tests)")
-    parser.add_argument("--quick", action="store_true", help="smoke test: one repeat, chapter 00 only")
+    parser.add_argument("--quick", action="store_true", help="2 repeats, one chapter")
     args = parser.parse_args()
     if args.quick:
-        args.repeat, args.chapters = 1, args.chapters or ["00_setup"]
-    for kind in ("none", "bwrap"):
-        print(f"worker start + one cell, sandbox {kind:5}: {overhead_ms(Sandbox(kind), args.repeat):7.0f} ms")
+        args.repeat = 2
+    for label, sandbox in (("none", Sandbox("none", warm=False)), ("bwrap", Sandbox("bwrap", warm=False)),
+                           ("bwrap warm", Sandbox("bwrap"))):
+        print(f"worker start + one cell, sandbox {label:10}: {overhead_ms(sandbox, args.repeat):7.0f} ms")
     chapters = args.chapters or sorted(p.stem for p in (ROOT / "exercises").glob("*.ipynb"))
+    if args.quick:
+        chapters = chapters[:1]
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         os.chmod(root, 0o755)

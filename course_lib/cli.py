@@ -3,6 +3,8 @@
     course build            write exercises/ from solutions/
     course build --check    exit 1, naming each exercise that is out of date
     course grade SUBMISSIONS... --out DIR    grade a class, each notebook in a bubblewrap sandbox
+    course grade SUBMISSIONS... --out DIR --shard K/N    grade only shard K of N of the students
+    course grade merge SHARD_DIR... --out DIR            one class's reports from its N shards
     course check exercises/NN_topic.ipynb    run your self-checks before you submit
 """
 
@@ -15,6 +17,7 @@ from pathlib import Path
 
 from course_lib.grading.build import BuildError, build, stale
 from course_lib.grading.sandbox import KINDS, Limits
+from course_lib.grading.shard import Shard
 
 DEFAULT = Limits()
 
@@ -60,6 +63,7 @@ def _grade(args: argparse.Namespace) -> int:
         limits = Limits(cell_seconds=args.timeout, notebook_seconds=args.notebook_timeout, memory_mb=args.memory,
                         processes=args.processes, file_mb=args.file_size, disk_mb=args.disk)
         sandbox = Sandbox("none" if args.no_sandbox else args.sandbox, args.image)
+        shard = Shard.parse(args.shard) if args.shard else None
     except ValueError as error:
         print(f"course grade: {error}", file=sys.stderr)
         return 2
@@ -70,13 +74,30 @@ def _grade(args: argparse.Namespace) -> int:
         print(f"{result.student:>20}  {result.notebook:<32} {result.total:g}/{result.max_points:g}  {result.status}")
 
     try:
-        results = grade_class(args.submissions, solutions, Path(args.out), args.jobs, limits, progress, sandbox)
+        results = grade_class(args.submissions, solutions, Path(args.out), args.jobs, limits, progress, sandbox,
+                              shard)
     except (FileNotFoundError, BuildError, RuntimeError) as error:
         print(f"course grade: {error}", file=sys.stderr)
         return 2
     print((Path(args.out) / "summary.txt").read_text(), end="")
     print(f"grades: {Path(args.out) / 'grades.csv'}; feedback: {Path(args.out) / 'feedback'}/")
+    if shard:
+        print(f"shard {shard}: {len(results)} notebooks; `course grade merge` the {shard.count} shard folders")
+        return 0  # a shard may hold no student at all
     return 0 if results else 1
+
+
+def _merge(args: argparse.Namespace) -> int:
+    from course_lib.grading.shard import merge
+
+    try:
+        merge([Path(f) for f in args.shards], Path(args.out))
+    except ValueError as error:
+        print(f"course grade merge: {error}", file=sys.stderr)
+        return 2
+    print((Path(args.out) / "summary.txt").read_text(), end="")
+    print(f"grades: {Path(args.out) / 'grades.csv'}; feedback: {Path(args.out) / 'feedback'}/")
+    return 0
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -120,6 +141,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-sandbox", action="store_true",
                    help="run notebooks as plain processes: only for trusted submissions; every report says so")
     p.add_argument("--solutions", help="folder of solved notebooks (default: ./solutions)")
+    p.add_argument("--shard", help="grade only shard K of N of the students (e.g. 2/8); then `course grade merge`")
     p.set_defaults(run=_grade)
 
     p = commands.add_parser("check", help="run an exercise notebook's self-checks and say which pass")
@@ -129,8 +151,22 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def make_merge_parser() -> argparse.ArgumentParser:
+    """``course grade merge``: parsed on its own, since ``course grade`` takes any folder names."""
+    p = argparse.ArgumentParser(prog="course grade merge",
+                                description="Write one class's reports from the output folders of its shards.")
+    p.add_argument("shards", nargs="+", help="the output folders of `course grade --shard K/N`, all N of them")
+    p.add_argument("--out", required=True, help="folder for the merged grades.csv, feedback/ and summary.txt")
+    p.set_defaults(run=_merge)
+    return p
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = make_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:2] == ["grade", "merge"]:  # a class folder named merge: pass it as ./merge
+        args = make_merge_parser().parse_args(argv[2:])
+    else:
+        args = make_parser().parse_args(argv)
     return args.run(args)
 
 

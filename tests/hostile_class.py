@@ -44,6 +44,20 @@ ESCAPES = {
                    "glob.glob('/root/**/solutions/*.ipynb', recursive=True)",
     "package_neighbours": "import course_lib, os\nSECRET = os.listdir(os.path.dirname(os.path.dirname(course_lib.__file__)) "
                           "+ '/solutions')",
+    # the walls a notebook forked from the warm zygote must have, as a sandbox of its own has them
+    "inherited_socket": "import os\nlinks = []\nfor f in os.listdir('/proc/self/fd'):\n    try:\n"
+                        "        links.append(os.readlink('/proc/self/fd/' + f))\n    except OSError:\n        pass\n"
+                        "SECRET = [link for link in links if link.startswith('socket:')]",
+    "capabilities_kept": "lines = open('/proc/self/status').read().splitlines()\n"
+                         "SECRET = [l for l in lines if l.split(':')[0] in ('CapInh', 'CapPrm', 'CapEff', 'CapBnd', "
+                         "'CapAmb') and int(l.split()[1], 16)] + [l for l in lines if l.startswith('NoNewPrivs') "
+                         "and l.split()[1] != '1']",
+    "root_or_groups": "lines = open('/proc/self/status').read().splitlines()\n"
+                      "SECRET = [l for l in lines if l.split(':')[0] in ('Uid', 'Gid') and '0' in l.split()[1:]] + "
+                      "[l for l in lines if l.startswith('Groups:') and l.split()[1:]]",
+    "other_processes": "import os\nSECRET = [p for p in os.listdir('/proc') if p.isdigit() and int(p) not in "
+                       "(1, os.getpid())]",
+    "shared_tmp": "import os\nSECRET = os.listdir('/tmp') + os.listdir('/dev/shm')",
 }
 # 2. abuse of the process's own resources: cost only this notebook
 RESOURCES = {

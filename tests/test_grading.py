@@ -1,6 +1,7 @@
 """`course grade` on a small chapter made here: good, buggy, broken and tampered submissions."""
 
 import csv
+import html
 from pathlib import Path
 
 import pytest
@@ -60,6 +61,21 @@ def test_messages_say_what_happened(graded, student, status, words):
     assert test.status == status and words in test.message, (test.status, test.message)
 
 
+@pytest.mark.parametrize("student, run, words", [
+    ("good", "ok", ""),
+    ("infinite_loop", "timeout", "timed out after 5 s in answer 'double' (code cell 2)"),
+    ("os_exit", "crashed", "process exited with code 1 (os._exit or a crash) in answer 'double' (code cell 2)"),
+    ("huge_allocation", "out-of-memory", "out of memory in answer 'double' (code cell 2) (MemoryError)"),
+])
+def test_the_notebook_says_what_happened_to_its_run_apart_from_its_tests(graded, student, run, words):
+    results, out, _ = graded
+    result = results[student]
+    assert (result.run, result.run_message) == (run, words)
+    row = next(r for r in csv.DictReader((out / "grades.csv").open()) if r["student"] == student)
+    assert (row["run"], row["run_message"]) == (run, words)
+    assert html.escape(words) in (out / "feedback" / f"{student}.html").read_text()
+
+
 def test_repairs_are_reported(graded):
     notes = {s: " ".join(graded[0][s].diagnostics) for s in graded[0]}
     assert "'test_normalize' was edited; the original was restored" in notes["edited_tests"]
@@ -78,9 +94,16 @@ def test_csv_feedback_and_summary(graded):
     rows = list(csv.DictReader((out / "grades.csv").open()))
     assert len(rows) == len(results)
     good = next(r for r in rows if r["student"] == "good")
-    assert (good["test_double"], good["test_normalize"], good["total"], good["max"]) == ("1", "2", "3", "3")
+    assert (good["total"], good["max"], good["status"], good["run"]) == ("3", "3", "ok", "ok")
     bad = next(r for r in rows if r["student"] == "bad_json")
-    assert bad["status"] == "invalid" and bad["total"] == "0" and bad["max"] == "3"
+    assert bad["status"] == "invalid" and bad["total"] == "0" and bad["max"] == "3" and bad["run"] == ""
+    sheet = {r["student"]: r for r in csv.DictReader((out / "chapters" / f"{CHAPTER}.csv").open())}
+    assert (sheet["good"]["test_double"], sheet["good"]["test_normalize"], sheet["good"]["total"]) == ("1", "2", "3")
+    assert len(sheet) == len(results) - 1  # every notebook but the one of no known chapter
+    overview = {r["student"]: r for r in csv.DictReader((out / "overview.csv").open())}
+    assert (overview["good"][CHAPTER], overview["bad_json"][CHAPTER], overview["unknown_chapter"][CHAPTER]) == \
+        ("3", "0", "")
+    assert overview["unknown_chapter"]["missing"] == CHAPTER and overview["good"]["missing"] == ""
     page = (out / "feedback" / "wrong_sign.html").read_text()
     assert "expected 4, got -4" in page
     assert "BEGIN HIDDEN" not in page and "double(-7)\", double(-7)" not in page, "hidden test source leaked"

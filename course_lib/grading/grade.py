@@ -36,9 +36,10 @@ from course_lib.grading.results import Result
 from course_lib.grading.runner import CellResult, run_cells
 from course_lib.grading.sandbox import UNSAFE_WARNING, Limits, Sandbox
 from course_lib.grading.score import score_test
+from course_lib.grading.shard import Shard, write_manifest
 from course_lib.grading.status import FATAL, Status
 
-RESULT_VERSION = 2
+RESULT_VERSION = 3
 
 
 def chapter_of(path: Path, nb: nbformat.NotebookNode, chapters: set[str]) -> tuple[str | None, str]:
@@ -132,6 +133,7 @@ def grade_submission(sub: Submission, sources: dict[str, nbformat.NotebookNode],
     forbid, policy = policy_of(source)
     found = student_routes(source, merged.cells, forbid)
     outcomes = run_assembled(merged.cells, limits, sandbox, forbid)
+    result.run, result.run_message = run_status(merged.cells, outcomes)
     forbidden_used = sorted({name for o in outcomes for name in o.forbidden})
     answer_trouble = ""  # what went wrong in the answer cell a test depends on
     for cell, outcome in zip(merged.cells, outcomes):
@@ -159,6 +161,45 @@ def grade_submission(sub: Submission, sources: dict[str, nbformat.NotebookNode],
     return result
 
 
+def cell_name(cell: GradedCell, index: int) -> str:
+    """How a report names a cell: "answer 'double' (code cell 2)", "code cell 5"."""
+    role = {"answer": "answer", "test": "test"}.get(cell.role)
+    return f"{role} {cell.grade_id!r} (code cell {index + 1})" if role and cell.grade_id else f"code cell {index + 1}"
+
+
+def what_happened(cell: GradedCell, index: int, outcome: CellResult) -> tuple[Status, str] | None:
+    """The notebook-level event a cell's outcome is, if any: a timeout, a dead process, memory run out."""
+    where = cell_name(cell, index)
+    if outcome.status == Status.TIMEOUT:
+        return Status.TIMEOUT, f"timed out after {outcome.seconds:.0f} s in {where}"
+    if outcome.status == Status.ERROR and outcome.ename == "MemoryError":
+        return Status.OUT_OF_MEMORY, f"out of memory in {where} (MemoryError)"
+    if outcome.status == Status.CRASHED and "signal 9" in (outcome.evalue or ""):
+        return Status.OUT_OF_MEMORY, f"killed in {where}, most likely for using more than its memory"
+    if outcome.status == Status.CRASHED:
+        death = (outcome.evalue or "").removeprefix("the ")
+        return Status.CRASHED, f"{death} in {where}"
+    if outcome.status == Status.SKIPPED:
+        return Status.SKIPPED, f"the notebook's time limit was reached before {where}"
+    return None
+
+
+def run_status(cells: list[GradedCell], outcomes: list[CellResult]) -> tuple[Status, str]:
+    """How the notebook's processes fared: the first event's status, and every event in order.
+
+    Skipped cells are folded into one note after the event that used up the time.
+    """
+    events = [e for i, (c, o) in enumerate(zip(cells, outcomes)) if (e := what_happened(c, i, o))]
+    if not events:
+        return Status.OK, ""
+    kept = [e for e in events if e[0] != Status.SKIPPED]
+    skipped = len(events) - len(kept)
+    message = "; ".join(m for _, m in kept)
+    if skipped:
+        message = "; ".join(filter(None, [message, f"{skipped} cell(s) skipped: the notebook's time limit was reached"]))
+    return (kept or events)[0][0], message
+
+
 def one_per_chapter(results: list[Result]) -> None:
     """Keep one graded notebook per student and chapter (the one named after it, else the first)."""
     groups: dict[tuple[str, str], list[Result]] = defaultdict(list)
@@ -180,9 +221,13 @@ def one_per_chapter(results: list[Result]) -> None:
 
 def grade_class(
     submissions: list[Path], solutions: Path, out: Path, jobs: int, limits: Limits,
-    on_result=None, sandbox: Sandbox | None = None,
+    on_result=None, sandbox: Sandbox | None = None, shard: Shard | None = None,
 ) -> list[Result]:
-    """Grade every submission (in parallel), write results, grades.csv, feedback and the summary."""
+    """Grade every submission (in parallel), write results, grades.csv, feedback and the summary.
+
+    With ``shard``, only that shard's students are graded, and ``shard.json`` is written for
+    ``course grade merge`` (see ``shard``).
+    """
     sandbox = sandbox or Sandbox()
     sandbox.check_available()
     out = Path(out)
@@ -190,13 +235,19 @@ def grade_class(
     for source in sources.values():
         policy_of(source)
     subs = find_submissions(submissions, set(sources))
+    everyone = sorted({s.student for s in subs})
     key = output_key(out)
     named = {s.path.stem for s in subs if not s.refused}
     # every reference is computed (or its signed copy verified) before any student code runs
     needed = sorted(named) if named <= set(sources) else sorted(sources)
     references = {name: reference(name, sources[name], out, key, limits, sandbox) for name in needed}
     source_hash = {name: digest(nbformat.writes(nb).encode()) for name, nb in sources.items()}
-    settings = json.dumps({"limits": asdict(limits), "sandbox": asdict(sandbox), "sources": source_hash}).encode()
+    # what decides a grade: warm or cold processes grade alike, so results and shards mix freely
+    config = {"limits": asdict(limits), "sandbox": {"kind": sandbox.kind, "image": sandbox.image},
+              "sources": source_hash}
+    settings = json.dumps(config).encode()
+    if shard:  # after the references: every shard computes (or verifies) the same ones
+        subs = [s for s in subs if shard.holds(s.student)]
 
     def one(sub: Submission) -> Result:
         if sub.refused:  # nothing to run: not worth keeping
@@ -231,8 +282,11 @@ def grade_class(
         results = list(pool.map(one, subs))
     one_per_chapter(results)
     results.sort(key=lambda r: (r.student, r.notebook))
-    write_reports(results, {name: source_cells(nb) for name, nb in sources.items()}, out,
-                  UNSAFE_WARNING if sandbox.trusted_only else "")
+    tests = {name: source_cells(nb) for name, nb in sources.items()}
+    warning = UNSAFE_WARNING if sandbox.trusted_only else ""
+    write_reports(results, tests, out, warning)
+    if shard:
+        write_manifest(out, shard, config, everyone, tests, warning, results)
     return results
 
 

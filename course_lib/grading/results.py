@@ -28,6 +28,10 @@ class Result:
     tests: list[TestResult] = field(default_factory=list)
     diagnostics: list[str] = field(default_factory=list)
     key: str = ""
+    # how the notebook's processes fared, apart from the tests: ok | timeout | crashed | out-of-memory
+    # | skipped, or None when nothing ran; ``run_message`` names the cell ("timed out after 5 s in ...")
+    run: Status | None = None
+    run_message: str = ""
 
     @property
     def total(self) -> float:
@@ -42,5 +46,7 @@ class Result:
         """Rebuild a Result from its saved form (``dataclasses.asdict``); raise on anything else."""
         tests = [TestResult(t["grade_id"], float(t["points"]), float(t["max_points"]), Status(t["status"]),
                             str(t["message"])) for t in data["tests"]]
+        run = Status(data["run"]) if data["run"] is not None else None
         return cls(str(data["student"]), str(data["notebook"]), data["chapter"], Status(data["status"]),
-                   str(data["message"]), tests, [str(d) for d in data["diagnostics"]], str(data["key"]))
+                   str(data["message"]), tests, [str(d) for d in data["diagnostics"]], str(data["key"]),
+                   run, str(data["run_message"]))

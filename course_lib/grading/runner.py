@@ -27,12 +27,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from course_lib.grading.sandbox import Limits, Sandbox, set_limits
+from course_lib.grading.sandbox import Limits, Sandbox, next_uid, set_limits
 from course_lib.grading.status import FATAL, Status
+from course_lib.grading.warm import Forked, judge_zygote, worker_zygote
 
 ANSWER_LIMIT = 8_000_000  # bytes of one answer line; more means the channel was abused
 TEXT_LIMIT = 2_000  # characters of an error message kept
@@ -50,6 +51,7 @@ class CellResult:
     stdout: str = ""
     records: list[dict] = field(default_factory=list)
     forbidden: list[str] = field(default_factory=list)
+    seconds: float = 0.0  # wall time from sending the cell to its answer (or to the process's death)
 
 
 class WorkerDied(Exception):
@@ -65,12 +67,16 @@ class Channel:
 
     who = "the process"
 
-    def __init__(self, argv: list[str], workdir: Path, env: dict, preexec: Any = None) -> None:
-        self.process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        stderr=subprocess.DEVNULL, cwd=workdir, env=env, preexec_fn=preexec,
-                                        start_new_session=preexec is None)
+    def __init__(self, process: "subprocess.Popen | Forked") -> None:
+        self.process = process
         self._answers = self.process.stdout.fileno()
         self._buffer = b""
+
+    @staticmethod
+    def start(argv: list[str], workdir: Path, env: dict, preexec: Any = None) -> subprocess.Popen:
+        """A cold process: a new Python started from scratch."""
+        return subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                cwd=workdir, env=env, preexec_fn=preexec, start_new_session=preexec is None)
 
     def send(self, line: bytes) -> None:
         try:
@@ -117,7 +123,10 @@ class Channel:
         """Kill the sandbox and everything in it (its own process group; bwrap takes its namespace along)."""
         if self.process.poll() is None:
             try:
-                os.killpg(self.process.pid, signal.SIGKILL)
+                if isinstance(self.process, Forked):
+                    self.process.kill()  # its zygote kills its whole namespace
+                else:
+                    os.killpg(self.process.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 self.process.kill()
         _wait(self.process, 10)
@@ -144,12 +153,15 @@ class Worker(Channel):
             "LANG": "C.UTF-8",
             "PYTHONIOENCODING": "utf-8",
         }
+        if sandbox.warm_workers:  # forked from the warm zygote, into walls of its own
+            super().__init__(worker_zygote(env).spawn({"uid": next_uid(), "limits": asdict(limits), "forbid": forbid}))
+            return
         argv = [sys.executable, "-m", "course_lib.grading.worker", json.dumps(forbid)]
         if sandbox.kind == "none":  # the grader's own environment, in a host folder
             env = {**os.environ, **env, "HOME": str(workdir), "MPLCONFIGDIR": str(workdir / ".mpl")}
-        super().__init__(sandbox.command(argv, limits, env, workdir), workdir,
-                         env if sandbox.kind == "none" else {"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
-                         lambda: set_limits(limits, sandbox.limits_processes))
+        super().__init__(self.start(sandbox.command(argv, limits, env, workdir), workdir,
+                                    env if sandbox.kind == "none" else {"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+                                    lambda: set_limits(limits, sandbox.limits_processes)))
 
     def run(self, source: str, timeout: float) -> dict[str, Any]:
         """Send one cell and wait for its answer; raise WorkerDied on timeout, death or a bad answer."""
@@ -166,10 +178,14 @@ class Judge(Channel):
 
     who = "the test process"
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, warm: bool = False) -> None:
         env = {**os.environ, "MPLBACKEND": "agg", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
-               "MPLCONFIGDIR": str(workdir / ".mpl"), "PYTHONIOENCODING": "utf-8"}
-        super().__init__([sys.executable, "-m", "course_lib.grading.judge"], workdir, env)
+               "PYTHONIOENCODING": "utf-8"}
+        if warm:
+            super().__init__(judge_zygote(env).spawn({"workdir": str(workdir)}))
+            return
+        env["MPLCONFIGDIR"] = str(workdir / ".mpl")
+        super().__init__(self.start([sys.executable, "-m", "course_lib.grading.judge"], workdir, env))
 
     def run(self, worker: Worker, source: str, install: list[str], timeout: float) -> dict[str, Any]:
         """Run one cell here, relaying its calls to ``worker`` and their replies back, in turns.
@@ -293,7 +309,12 @@ class Session:
         self.owner: dict[str, str] = {}
         self._judge_dir = tempfile.TemporaryDirectory(prefix="course-judge-")  # no sandbox can write here
         self.worker = Worker(workdir, limits, sandbox, forbid)
-        self.judge = Judge(Path(self._judge_dir.name))
+        try:
+            self.judge = Judge(Path(self._judge_dir.name), sandbox.warm)
+        except BaseException:  # no worker is left running without its session
+            self.worker.close()
+            self._judge_dir.cleanup()
+            raise
 
     def run(self, source: str, role: str, timeout: float) -> dict[str, Any]:
         """Run a cell where its role says: tests in the judge, given cells in both, the rest in the worker."""
@@ -313,7 +334,7 @@ class Session:
         self.close()
         self.owner.clear()
         self.worker = Worker(*self.args)
-        self.judge = Judge(Path(self._judge_dir.name))
+        self.judge = Judge(Path(self._judge_dir.name), self.args[2].warm)
 
     def close(self) -> None:
         self.worker.close()
@@ -349,12 +370,16 @@ def run_cells(
                 results.append(CellResult(Status.SKIPPED, evalue="the notebook's time limit was reached"))
                 continue
             test = roles[index] == "test"
+            began = time.monotonic()
             try:
                 results.append(_result(session.run(source, roles[index], min(limits.cell_seconds, left)), test))
             except WorkerDied as death:
-                results.append(CellResult(death.status, ename=str(death.status), evalue=str(death)))
+                results.append(CellResult(death.status, ename=str(death.status), evalue=str(death),
+                                          seconds=time.monotonic() - began))
                 session.restart()
                 _replay(session, sources, roles, results, index, limits, start)
+                continue
+            results[index].seconds = time.monotonic() - began
     finally:
         session.cleanup()
     return results

@@ -14,7 +14,9 @@ Limits are set with ``setrlimit`` on the process that starts the sandbox and are
 address space (memory), CPU time, processes (``RLIMIT_NPROC``, counted per uid, hence one uid per
 sandbox), file size, and the tmpfs size bounds total disk.
 
-``bwrap`` (Debian package ``bubblewrap``) is the default on Linux. ``docker`` and ``podman`` run
+``bwrap`` (Debian package ``bubblewrap``) is the default on Linux. Run as root, workers are not
+started one by one but forked from a warm zygote in one bwrap sandbox (``zygote``, ``warm``), each
+fork given the walls above by the zygote itself: its own namespaces, tmpfs folders, uid and limits. ``docker`` and ``podman`` run
 the same worker in a container image that holds the course's environment (``--image``), the way
 otter-grader does. ``none`` runs the worker as a plain child process: for trusted runs only, and
 every report says so.
@@ -66,6 +68,7 @@ class Sandbox:
 
     kind: str = "bwrap"
     image: str = "course-grader"
+    warm: bool = True  # fork each notebook's processes from warm zygotes (``zygote``) where possible
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -74,6 +77,12 @@ class Sandbox:
     @property
     def trusted_only(self) -> bool:
         return self.kind == "none"
+
+    @property
+    def warm_workers(self) -> bool:
+        """Whether workers fork from a warm zygote: bwrap run as root, which the zygote needs to
+        give each notebook its own namespaces and uid (elsewhere each worker starts cold)."""
+        return self.warm and self.kind == "bwrap" and os.geteuid() == 0
 
     @property
     def limits_processes(self) -> bool:
@@ -147,8 +156,11 @@ def _dirs_then_bind(target: str, made: set[str]) -> list[str]:
     return args
 
 
-def bwrap_command(argv: list[str], limits: Limits, env: dict[str, str], uid: int) -> list[str]:
+def bwrap_command(argv: list[str], limits: Limits, env: dict[str, str], uid: int, drop: bool = True) -> list[str]:
     """bubblewrap: new mount, pid, net, ipc, uts namespaces; drop to ``uid`` with no capabilities.
+
+    ``drop=False`` (root only) keeps root inside: for the worker zygote (``zygote``), which never
+    runs student code and makes each notebook's walls and uid itself.
 
     bwrap runs as root here without a user namespace, so that the worker's uid is a real
     unprivileged uid outside the sandbox too (inside a user namespace started by root, uid 65534
@@ -180,7 +192,9 @@ def bwrap_command(argv: list[str], limits: Limits, env: dict[str, str], uid: int
     args += [*_dirs_then_bind(target, made), "--ro-bind", package_dir(), target, "--chdir", WORKDIR]
     for name, value in sorted(sandbox_env(env).items()):
         args += ["--setenv", name, value]
-    if root:  # become a real unprivileged user, with no capabilities and no way back
+    if root and not drop:
+        args += ["--"]
+    elif root:  # become a real unprivileged user, with no capabilities and no way back
         args += ["--", "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
                  "--bounding-set=-all", "--no-new-privs"]
     else:

@@ -16,6 +16,7 @@ class Status(StrEnum):
     TIMEOUT = "timeout"  # ran past its time limit; the process was killed
     CRASHED = "crashed"  # the process died, stopped answering, or broke the channel
     SKIPPED = "skipped"  # never ran: the notebook's time limit was used up
+    OUT_OF_MEMORY = "out-of-memory"  # hit the memory limit (a MemoryError, or killed for it)
     # a test, as scored
     PASSED = "passed"
     FAILED = "failed"

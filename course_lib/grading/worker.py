@@ -191,9 +191,11 @@ class Callback:
         return wire.decode(reply.get("value"), objects.resolve)
 
 
-def main() -> None:
+def main(forbid: list[str] | None = None) -> None:
+    """Serve cells on stdin/stdout; ``forbid`` comes from the command line unless a zygote passes it."""
     requests, answers = _private_streams()
-    forbid = json.loads(sys.argv[1]) if len(sys.argv) > 1 else []
+    if forbid is None:
+        forbid = json.loads(sys.argv[1]) if len(sys.argv) > 1 else []
     dumps, loads = json.dumps, json.loads
 
     from IPython.core.interactiveshell import InteractiveShell
