@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import matplotlib
 
@@ -133,6 +134,13 @@ def test_export_shows_a_script_that_replays_the_run(pg):
     assert namespace["net"].layers[0].params["W"].shape == (2, 4)
 
 
+def in_fresh_thread(fn):
+    """Run ``fn`` in a thread of its own: no event loop runs there, whatever another test of this
+    process left running in the main thread (a browser driver's, say)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(fn).result()
+
+
 def test_play_trains_in_the_background_and_pause_stops_it(pg):
     async def session():
         task = pg.play()
@@ -145,7 +153,7 @@ def test_play_trains_in_the_background_and_pause_stops_it(pg):
         await asyncio.sleep(0.2)
         return during, stopped
 
-    during, stopped = asyncio.run(session())
+    during, stopped = in_fresh_thread(lambda: asyncio.run(session()))
     assert during >= 2 * pg.steps_per_frame and stopped == pg.model.steps
     assert not pg.playing and pg.play_button.description == "▶ play"
     assert len(pg.train_curve.get_ydata()) == pg.model.steps + 1
@@ -153,7 +161,7 @@ def test_play_trains_in_the_background_and_pause_stops_it(pg):
 
 def test_play_without_an_event_loop_says_what_to_do(pg):
     with pytest.raises(RuntimeError, match="call step"):
-        pg.play()
+        in_fresh_thread(pg.play)
     assert not pg.playing
 
 
