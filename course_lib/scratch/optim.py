@@ -33,7 +33,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from course_lib.scratch.parameter import Parameter
+from course_lib.scratch.parameter import Parameter, parameter_list
 
 Array = np.ndarray
 ParamGroup = dict
@@ -62,13 +62,9 @@ class Optimizer:
         """Add a dict ``{"params": Parameters, hyper-parameter: value, ...}``; missing values take the defaults."""
         if not isinstance(group, dict) or "params" not in group:
             raise ValueError(f"a parameter group is a dict with a 'params' entry, got {type(group).__name__}")
-        params = group["params"]
-        params = [params] if isinstance(params, Parameter) else list(params)
+        params = parameter_list(group["params"], type(self).__name__)
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         for i, p in enumerate(params):
-            if not isinstance(p, Parameter):
-                raise ValueError(f"params[{i}] must be a Parameter (wrap an array w as Parameter(w)), "
-                                 f"got {type(p).__name__}")
             if id(p) in seen:
                 raise ValueError(f"params[{i}] appears twice: a parameter may belong to one group only, once")
             seen.add(id(p))

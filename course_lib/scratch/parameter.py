@@ -68,5 +68,7 @@ def parameter_list(params: object, caller: str) -> list[Parameter]:
     for i, p in enumerate(params):
         if not isinstance(p, Parameter):
             got = "None (a missing parameter?)" if p is None else type(p).__name__
+            if isinstance(p, np.ndarray):
+                got += " (wrap an array w as Parameter(w))"
             raise ValueError(f"{caller}: params[{i}] must be a Parameter, got {got}")
     return params
