@@ -133,8 +133,22 @@ def check_lecture(notebook: Notebook, name: str, artifacts: Path) -> None:
     assert not [w for w in widgets if "Loading widget" in w["text"] or w["text"].startswith(("VBox(", "HBox("))]
     for index in range(notebook.canvases().count()):
         notebook.canvases().nth(index).scroll_into_view_if_needed()
-        image = notebook.screenshot(artifacts, f"{Path(name).stem}_figure{index}_initial", index)
+        image = drawn_figure(notebook, artifacts, f"{Path(name).stem}_figure{index}_initial", index)
         assert image.std() > 10, f"figure {index} of {name} is blank"
+
+
+def drawn_figure(notebook: Notebook, artifacts: Path, label: str, index: int, timeout: float = 30):
+    """A screenshot of figure ``index`` once it shows a drawing (std of the pixels > 10), or the last tried.
+
+    A live figure draws after it scrolls into view: the kernel renders and sends the frame, the
+    browser paints it. On a busy machine that takes a few seconds, so one screenshot can be blank.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        image = notebook.screenshot(artifacts, label, index)
+        if image.std() > 10 or time.monotonic() > deadline:
+            return image
+        time.sleep(0.5)
 
 
 # --- every widget answers its controls ---------------------------------------------------------
