@@ -29,7 +29,7 @@ FONT_PT = 9.0
 CHAR_IN = 0.602 * FONT_PT / 72  # DejaVu Sans Mono: every glyph is 0.602 em wide
 LINE_SPACING = 1.1
 LINE_IN = 1.25 * FONT_PT / 72  # one line of text, with room for subscripts
-PAD_IN, COLUMN_GAP_IN, ROW_GAP_IN = 0.1, 0.3, 0.2
+PAD_IN, COLUMN_GAP_IN, ROW_GAP_IN, EDGE_IN = 0.1, 0.3, 0.2, 0.03
 VALUE_COLOR, OP_COLOR = "#dbe9f6", "#fde3c8"
 KINDS = ("value", "op", "bend")
 
@@ -157,10 +157,12 @@ def _geometry(root: Value, names: Mapping[Value, str] | None) -> _Geometry:
     col_width = [max((w for (w, _), n in zip(sizes, layout.nodes) if n.column == c), default=0.0) for c in range(n_cols)]
     tallest = max(h for _, h in sizes)
     row_pitch = tallest + ROW_GAP_IN
-    x_left = [sum(col_width[:c]) + c * COLUMN_GAP_IN for c in range(n_cols)]
+    # A margin all round, so the outline of an outer box is not cut off at the edge of the axes.
+    x_left = [EDGE_IN + sum(col_width[:c]) + c * COLUMN_GAP_IN for c in range(n_cols)]
     centres = [(x_left[n.column] + col_width[n.column] / 2, -n.row * row_pitch) for n in layout.nodes]
-    height = max(n.row for n in layout.nodes) * row_pitch + tallest
-    return _Geometry(layout, labels, sizes, centres, x_left[-1] + col_width[-1], height, tallest / 2)
+    height = max(n.row for n in layout.nodes) * row_pitch + tallest + 2 * EDGE_IN
+    return _Geometry(layout, labels, sizes, centres, x_left[-1] + col_width[-1] + EDGE_IN, height,
+                     tallest / 2 + EDGE_IN)
 
 
 def _box_size(label: str, kind: str) -> tuple[float, float]:
@@ -206,7 +208,7 @@ def draw_graphs(roots: Sequence[Value], names: Mapping[Value, str] | None = None
     if ax is not None:
         _draw(ax, shapes[0], titles[0])
         return ax.get_figure()
-    margin, title_room = 0.12, 0.3
+    margin, title_room = 0.1, 0.3
     heights = [g.height + (title_room if t else 0) for g, t in zip(shapes, titles)]
     fig_w = max(g.width for g in shapes) + 2 * margin
     fig_h = sum(heights) + (len(shapes) + 1) * margin
