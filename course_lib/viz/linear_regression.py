@@ -100,7 +100,11 @@ class LinearRegressionExplorer(Explorer):
         self._draw_static(xlabel, ylabel)
         self._path: list[tuple[float, float]] = [(self.slope.value, self.intercept.value)]
         self._holding = False
-        self._redraw()
+        # Blitting: the line, the point, the path and the title move over a saved background
+        # (data, contours, colorbar, legends), so a slider step repaints four artists, not the figure.
+        self.animate(self.line, self.point, self.path, self.title)
+        self._redraw(full=True)
+        self.freeze_layout()
 
         self.slope.observe(self._on_slider, names="value")
         self.intercept.observe(self._on_slider, names="value")
@@ -135,14 +139,15 @@ class LinearRegressionExplorer(Explorer):
         ax.legend(loc="upper right", fontsize=8)
         self.title = self.ax_data.set_title("")
 
-    def _redraw(self) -> None:
+    def _redraw(self, full: bool = False) -> None:
+        """Move the artists to the sliders' (a, b) and the path; ``full`` repaints the static part too."""
         a, b = self.slope.value, self.intercept.value
         self.line.set_data(self._xs, a * self._xs + b)
         self.point.set_data([a], [b])
         slopes, intercepts = zip(*self._path)
         self.path.set_data(slopes, intercepts)
         self.title.set_text(f"a = {a:.3g}, b = {b:.3g}, MSE = {self.current_mse():.4g}")
-        self.redraw()
+        self.redraw(full=full)
 
     # --- events ---------------------------------------------------------------------------
 

@@ -165,9 +165,7 @@ class LossSurfaceExplorer(Explorer):
         self.animate(*self.lines.values(), *self.curves.values(), self.start_marker)
         self._static_key = None
         self._set_surface()
-        # Lay the figure out once, then freeze it: constrained layout would cost half of every frame.
-        self.fig.draw_without_rendering()
-        self.fig.set_layout_engine("none")
+        self.freeze_layout()  # constrained layout would cost half of every frame
 
         for control in (self.methods, self.lr, self.momentum, self.beta2, self.steps, self.start_x, self.start_y):
             control.observe(self._on_change, names="value")

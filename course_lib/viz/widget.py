@@ -29,6 +29,8 @@ What a subclass gets, so it only computes and moves artists:
   element, so a frame that arrives while the previous one still decodes replaces it unseen; a
   diff frame then lands on an older picture (a new surface's paths over the old surface). So
   every frame repaints what its predecessor changed too (``_send``): one lost frame heals itself.
+- **a fixed layout.** ``freeze_layout()`` lays the figure out once; constrained layout would
+  otherwise measure every label again on each full frame.
 - **browser echoes.** A value set from Python comes back from the browser put on the slider's
   step grid; ``is_echo(change)`` tells such an echo from a student's move, so a widget can ignore it
   instead of sending another frame right behind the last one.
@@ -79,6 +81,15 @@ class Explorer:
         for artist in artists:
             artist.set_animated(True)
             self._moving.append(artist)
+
+    def freeze_layout(self) -> None:
+        """Lay the figure out once (constrained layout) and keep that layout for every later frame.
+
+        Constrained layout measures every tick label and title on each draw: most of a full
+        frame's time. Call it after the artists, labels and limits of the first frame are set.
+        """
+        self.fig.draw_without_rendering()
+        self.fig.set_layout_engine("none")
 
     def redraw(self, full: bool = True) -> None:
         """Show the current artists: blit the animated ones when ``full`` is False and a background exists."""
