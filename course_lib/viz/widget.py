@@ -25,6 +25,8 @@ What a subclass gets, so it only computes and moves artists:
   saved background (axes, ticks, images, contours). ``redraw(full=False)`` repaints just them,
   a few milliseconds instead of a whole figure; call ``redraw()`` (full) when anything static
   changed (limits, ticks, legend, a new contour). Without animated artists, every redraw is full.
+  An axis (``ax.yaxis``) or a legend can be animated too, when it changes with the controls;
+  ``stop_animating`` takes back an artist that a new one replaces.
 - **frames that survive a dropped frame.** ipympl's front end loads each frame into one image
   element, so a frame that arrives while the previous one still decodes replaces it unseen; a
   diff frame then lands on an older picture (a new surface's paths over the old surface). So
@@ -81,6 +83,12 @@ class Explorer:
         for artist in artists:
             artist.set_animated(True)
             self._moving.append(artist)
+
+    def stop_animating(self, *artists: Artist) -> None:
+        """Undo ``animate``: the artists go back into full frames (or, removed from the figure, nowhere)."""
+        for artist in artists:
+            artist.set_animated(False)
+            self._moving.remove(artist)
 
     def freeze_layout(self) -> None:
         """Lay the figure out once (constrained layout) and keep that layout for every later frame.
