@@ -152,3 +152,27 @@ def test_a_control_change_blits_and_paints_what_a_whole_frame_would(make, act):
     assert np.array_equal(blitted, browser.kernel())
     explorer.redraw()  # the whole figure, from scratch
     assert np.array_equal(blitted, browser.kernel()), "the blitted frame differs from the full one"
+
+
+def test_a_burst_of_frames_heals_however_many_of_the_last_three_the_browser_dropped():
+    explorer = _linear_regression()
+    browser = Browser(explorer)
+    explorer.redraw()
+    first = len(browser.frames)
+    for _ in range(5):  # key presses quicker than the browser decodes their frames
+        explorer.slope.value += 5 * explorer.slope.step
+    for dropped in ({first}, {first, first + 1}, {first + 1, first + 2, first + 3}):
+        shown = browser.show(dropped=frozenset(dropped))
+        assert np.array_equal(shown, browser.kernel()), f"frames {sorted(dropped)} dropped: the old line stays on screen"
+
+
+def test_a_browser_echo_in_the_linear_regression_explorer_sends_no_frame():
+    explorer = _linear_regression()
+    browser = Browser(explorer)
+    explorer.redraw()
+    explorer.step_button.click()
+    sent = len(browser.frames)
+    for slider in (explorer.slope, explorer.intercept):  # the browser's snapped values come back
+        slider.value = slider.min + round((slider.value - slider.min) / slider.step) * slider.step
+    assert len(browser.frames) == sent
+    np.testing.assert_allclose(np.ravel(explorer.point.get_data()), [explorer.slope.value, explorer.intercept.value])

@@ -27,10 +27,11 @@ What a subclass gets, so it only computes and moves artists:
   changed (limits, ticks, legend, a new contour). Without animated artists, every redraw is full.
   An axis (``ax.yaxis``) or a legend can be animated too, when it changes with the controls;
   ``stop_animating`` takes back an artist that a new one replaces.
-- **frames that survive a dropped frame.** ipympl's front end loads each frame into one image
+- **frames that survive dropped frames.** ipympl's front end loads each frame into one image
   element, so a frame that arrives while the previous one still decodes replaces it unseen; a
   diff frame then lands on an older picture (a new surface's paths over the old surface). So
-  every frame repaints what its predecessor changed too (``_send``): one lost frame heals itself.
+  every frame repaints what its ``HEAL`` predecessors changed too (``_send``): that many lost
+  frames in a row heal themselves (a blitted frame is quick, so a burst of them can lose several).
 - **a fixed layout.** ``freeze_layout()`` lays the figure out once; constrained layout would
   otherwise measure every label again on each full frame.
 - **browser echoes.** A value set from Python comes back from the browser put on the slider's
@@ -47,6 +48,7 @@ computation in pure functions (``course_lib.scratch``) that a test can call with
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Sequence
 
 import numpy as np
@@ -54,6 +56,8 @@ from matplotlib.artist import Artist
 from matplotlib.ticker import MaxNLocator
 
 from course_lib.viz.figures import live_figure
+
+HEAL = 3  # a frame repaints what the 3 frames before it changed: 3 dropped frames in a row heal
 
 
 class Explorer:
@@ -68,7 +72,7 @@ class Explorer:
         self._live = False          # True once the browser displays the canvas
         self._moving: list[Artist] = []
         self._background = None     # the static part of the last full frame, for blitting
-        self._frame_before = None   # the frame sent before the browser's latest one (H, W) uint32
+        self._earlier_frames: deque[np.ndarray] = deque(maxlen=HEAL)  # frames (H, W) uint32 before the last one
         self.fig.canvas.on_msg(self._on_canvas_msg)
         self.fig.canvas.mpl_connect("draw_event", self._on_draw)
 
@@ -112,19 +116,22 @@ class Explorer:
             self._send(canvas.draw)  # fires draw_event: a new background is saved, animated artists drawn on it
 
     def _send(self, paint) -> None:
-        """Run ``paint`` (which renders and sends a frame) so the frame also repaints its predecessor's changes.
+        """Run ``paint`` (which renders and sends a frame) so the frame also repaints its predecessors' changes.
 
         ipympl sends the pixels that differ from the last frame (a diff frame: the rest is
         transparent). Its front end drops a frame that a newer one overtakes while it decodes, so
-        here the last frame (H, W) counts as different wherever it differs from the one before it:
-        with or without the dropped frame, the browser's picture becomes the kernel's.
+        here the last frame (H, W) counts as different wherever it differs from any of the ``HEAL``
+        frames before it: whichever of them the browser shows, its picture becomes the kernel's.
         """
         canvas = self.fig.canvas
         last = canvas._last_buff  # ipympl's copy of the last frame sent (uint32 RGBA per pixel)
-        if self._frame_before is not None and self._frame_before.shape == last.shape:
-            # 0 is transparent black, which an opaque frame never holds: these pixels go out again.
-            canvas._last_buff = np.where(self._frame_before != last, np.uint32(0), last)
-        self._frame_before = last
+        changed = np.zeros(last.shape, dtype=bool)
+        for earlier in self._earlier_frames:
+            if earlier.shape == last.shape:
+                changed |= earlier != last
+        # 0 is transparent black, which an opaque frame never holds: these pixels go out again.
+        canvas._last_buff = np.where(changed, np.uint32(0), last)
+        self._earlier_frames.append(last)
         paint()
 
     @staticmethod
