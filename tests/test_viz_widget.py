@@ -107,7 +107,7 @@ def test_the_display_carries_a_picture_of_the_first_frame_beside_the_widget(monk
     assert sgd.sum() > 30, "the picture lacks the paths (animated artists are left out of ordinary frames)"
 
 
-# --- every control of the chapters' explorers blits -----------------------------------------
+# --- the explorers' frequent controls blit ------------------------------------------------------
 
 def _linear_regression():
     from course_lib.viz.linear_regression import LinearRegressionExplorer
@@ -135,7 +135,11 @@ def _toggle(select, option: str) -> None:
     (_activations, lambda e: setattr(e.depth, "value", e.depth.value + 1)),
     (_activations, lambda e: setattr(e.gain, "value", e.gain.value + 0.35)),
     (_activations, lambda e: _toggle(e.names, "elu")),
-], ids=["01 slope", "01 intercept", "01 GD step", "01 clear path", "04 depth", "04 gain", "04 activations"])
+    (LossSurfaceExplorer, lambda e: setattr(e.lr, "value", e.lr.value * 10 ** e.lr.step)),
+    (LossSurfaceExplorer, lambda e: setattr(e.steps, "value", e.steps.value + 1)),
+    (LossSurfaceExplorer, lambda e: _toggle(e.methods, "Momentum")),  # the loss axis stays: no new decade
+], ids=["01 slope", "01 intercept", "01 GD step", "01 clear path", "04 depth", "04 gain", "04 activations",
+        "05 lr", "05 steps", "05 optimizers"])
 def test_a_control_change_blits_and_paints_what_a_whole_frame_would(make, act):
     """No change of these controls renders the whole figure (the slow part), yet the picture is the full frame's."""
     explorer = make()
