@@ -140,8 +140,9 @@ def rebuild_latencies(explorer: LossSurfaceExplorer, repeats: int) -> np.ndarray
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="3 changes per control")
+    parser.add_argument("--repeats", type=int, default=30, help="changes per control (default 30)")
     args = parser.parse_args()
-    repeats = 3 if args.quick else 30
+    repeats = 3 if args.quick else args.repeats
     print(f"one change = the observer's recompute + repaint + the frame's encoding; {repeats} changes per control; "
           f"goal: median <= {GOAL_MS:.0f} ms\n")
     print(f"{'widget':<21} {'control':<25} {'median ms':>9} {'p95 ms':>7} {'cpu ms':>7}  goal")

@@ -180,3 +180,12 @@ def test_a_browser_echo_in_the_linear_regression_explorer_sends_no_frame():
         slider.value = slider.min + round((slider.value - slider.min) / slider.step) * slider.step
     assert len(browser.frames) == sent
     np.testing.assert_allclose(np.ravel(explorer.point.get_data()), [explorer.slope.value, explorer.intercept.value])
+
+
+def test_stop_animating_puts_an_artist_back_into_full_frames_and_refuses_a_stranger():
+    explorer = _activations()
+    legend = explorer.legend
+    explorer.stop_animating(legend)
+    assert not legend.get_animated() and legend not in explorer._moving
+    with pytest.raises(ValueError, match="passed to animate"):
+        explorer.stop_animating(legend)

@@ -91,6 +91,8 @@ class Explorer:
     def stop_animating(self, *artists: Artist) -> None:
         """Undo ``animate``: the artists go back into full frames (or, removed from the figure, nowhere)."""
         for artist in artists:
+            if artist not in self._moving:
+                raise ValueError(f"stop_animating expects an artist passed to animate, got {artist!r}")
             artist.set_animated(False)
             self._moving.remove(artist)
 
