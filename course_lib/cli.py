@@ -6,6 +6,7 @@
     course grade SUBMISSIONS... --out DIR --shard K/N    grade only shard K of N of the students
     course grade merge SHARD_DIR... --out DIR            one class's reports from its N shards
     course check exercises/NN_topic.ipynb    run your self-checks before you submit
+    course doctor           versions, device, JupyterLab's front ends, kernel: what is wrong and how to fix it
 """
 
 from __future__ import annotations
@@ -110,6 +111,12 @@ def _check(args: argparse.Namespace) -> int:
         return 2
 
 
+def _doctor(_args: argparse.Namespace) -> int:
+    from course_lib.doctor import main as doctor
+
+    return doctor()
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="course", description="Build and grade the course's exercises.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -148,6 +155,9 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("notebook", help="your exercises/NN_topic.ipynb")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds allowed per cell (default 120)")
     p.set_defaults(run=_check)
+
+    p = commands.add_parser("doctor", help="check this environment for the course and say how to fix each problem")
+    p.set_defaults(run=_doctor)
     return parser
 
 

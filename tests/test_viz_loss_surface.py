@@ -215,7 +215,7 @@ def test_nothing_is_rendered_before_the_browser_connects(monkeypatch):
     explorer.lr.value = 0.07
     assert rendered == []
     explorer.fig.canvas._handle_custom_msg({"type": "initialized"}, [])  # what JupyterLab sends on display
-    explorer.steps.value = 50  # the axes change: a full frame is rendered
+    explorer.steps.value = 50  # the first frame after connecting: a full one, which saves the background
     assert rendered == [1]
     explorer.lr.value = 0.071  # same axes: the moving artists are blitted onto the saved background
     assert rendered == [1] and explorer._background is not None

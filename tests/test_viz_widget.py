@@ -105,3 +105,87 @@ def test_the_display_carries_a_picture_of_the_first_frame_beside_the_widget(monk
     assert picture.shape[:2] == (round(3.6 * 80), round(9.0 * 80))
     sgd = np.abs(picture.astype(int) - (31, 119, 180)).max(axis=-1) <= 30  # tab:blue: the SGD path, an animated artist
     assert sgd.sum() > 30, "the picture lacks the paths (animated artists are left out of ordinary frames)"
+
+
+# --- the explorers' frequent controls blit ------------------------------------------------------
+
+def _linear_regression():
+    from course_lib.viz.linear_regression import LinearRegressionExplorer
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 5, size=40)
+    return LinearRegressionExplorer(x, 1.5 * x - 2.0 + 0.5 * rng.standard_normal(40), lr=0.05)
+
+
+def _activations():
+    from course_lib.viz.activations import ActivationExplorer
+
+    return ActivationExplorer()
+
+
+def _toggle(select, option: str) -> None:
+    select.value = tuple(o for o in select.value if o != option) if option in select.value else (*select.value, option)
+
+
+@pytest.mark.parametrize("make, act", [
+    (_linear_regression, lambda e: setattr(e.slope, "value", e.slope.value + e.slope.step)),
+    (_linear_regression, lambda e: setattr(e.intercept, "value", e.intercept.value - e.intercept.step)),
+    (_linear_regression, lambda e: e.step_button.click()),
+    (_linear_regression, lambda e: e.reset_button.click()),
+    (_activations, lambda e: setattr(e.depth, "value", e.depth.value + 1)),
+    (_activations, lambda e: setattr(e.gain, "value", e.gain.value + 0.35)),
+    (_activations, lambda e: _toggle(e.names, "elu")),
+    (LossSurfaceExplorer, lambda e: setattr(e.lr, "value", e.lr.value * 10 ** e.lr.step)),
+    (LossSurfaceExplorer, lambda e: setattr(e.steps, "value", e.steps.value + 1)),
+    (LossSurfaceExplorer, lambda e: _toggle(e.methods, "Momentum")),  # the loss axis stays: no new decade
+], ids=["01 slope", "01 intercept", "01 GD step", "01 clear path", "04 depth", "04 gain", "04 activations",
+        "05 lr", "05 steps", "05 optimizers"])
+def test_a_control_change_blits_and_paints_what_a_whole_frame_would(make, act):
+    """No change of these controls renders the whole figure (the slow part), yet the picture is the full frame's."""
+    explorer = make()
+    browser = Browser(explorer)
+    explorer.redraw()
+    full_frames = []
+    explorer.fig.canvas.mpl_connect("draw_event", full_frames.append)
+    sent = len(browser.frames)
+    for _ in range(3):
+        act(explorer)
+    assert not full_frames, "a control change rendered the whole figure instead of blitting"
+    assert len(browser.frames) == sent + 3
+    blitted = browser.show().copy()
+    assert np.array_equal(blitted, browser.kernel())
+    explorer.redraw()  # the whole figure, from scratch
+    assert np.array_equal(blitted, browser.kernel()), "the blitted frame differs from the full one"
+
+
+def test_a_burst_of_frames_heals_however_many_of_the_last_three_the_browser_dropped():
+    explorer = _linear_regression()
+    browser = Browser(explorer)
+    explorer.redraw()
+    first = len(browser.frames)
+    for _ in range(5):  # key presses quicker than the browser decodes their frames
+        explorer.slope.value += 5 * explorer.slope.step
+    for dropped in ({first}, {first, first + 1}, {first + 1, first + 2, first + 3}):
+        shown = browser.show(dropped=frozenset(dropped))
+        assert np.array_equal(shown, browser.kernel()), f"frames {sorted(dropped)} dropped: the old line stays on screen"
+
+
+def test_a_browser_echo_in_the_linear_regression_explorer_sends_no_frame():
+    explorer = _linear_regression()
+    browser = Browser(explorer)
+    explorer.redraw()
+    explorer.step_button.click()
+    sent = len(browser.frames)
+    for slider in (explorer.slope, explorer.intercept):  # the browser's snapped values come back
+        slider.value = slider.min + round((slider.value - slider.min) / slider.step) * slider.step
+    assert len(browser.frames) == sent
+    np.testing.assert_allclose(np.ravel(explorer.point.get_data()), [explorer.slope.value, explorer.intercept.value])
+
+
+def test_stop_animating_puts_an_artist_back_into_full_frames_and_refuses_a_stranger():
+    explorer = _activations()
+    legend = explorer.legend
+    explorer.stop_animating(legend)
+    assert not legend.get_animated() and legend not in explorer._moving
+    with pytest.raises(ValueError, match="passed to animate"):
+        explorer.stop_animating(legend)

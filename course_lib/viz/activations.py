@@ -14,7 +14,10 @@ tested against torch.autograd); the widget only updates the artists' data.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
+from matplotlib.ticker import LogLocator, MaxNLocator, NullLocator
 
 from course_lib.scratch.activations import ACTIVATIONS, get_activation
 from course_lib.scratch.gradient_flow import gradient_norm_profile
@@ -49,7 +52,14 @@ class ActivationExplorer(Explorer):
             self.df_lines[name] = self.ax_df.plot(self.x, act.grad(self.x), color=COLORS[name], label=name)[0]
             self.norm_lines[name] = self.ax_norm.semilogy([], [], "o-", ms=3, color=COLORS[name], label=name)[0]
         self._label()
+        self.legend = None
         self.update()
+        self.freeze_layout()
+        # Blitting: every curve, the legend and the right panel's axes (its limits follow depth and
+        # gain) are drawn over a saved background of frames, titles and the left panels' ticks,
+        # so no control change has to render the whole figure again.
+        self.animate(*self.f_lines.values(), *self.df_lines.values(), *self.norm_lines.values(),
+                     self.ax_norm.xaxis, self.ax_norm.yaxis, self.legend)
         self.names.observe(lambda _: self.update(), names="value")
         self.depth.observe(lambda _: self.update(), names="value")
         self.gain.observe(lambda _: self.update(), names="value")
@@ -61,11 +71,16 @@ class ActivationExplorer(Explorer):
         self.ax_norm.set(title="gradient norm per layer", xlabel="layer (1 = input side)", ylabel="‖∂L/∂W_l‖")
         for ax in (self.ax_f, self.ax_df):
             ax.axhline(0, color="0.7", lw=0.6)
+        # Decades only: the axis is redrawn on every change, and each tick costs (72 minor ticks
+        # over ten decades took longer to draw than everything else in a frame).
+        self.ax_norm.yaxis.set_major_locator(LogLocator(numticks=6))
+        self.ax_norm.yaxis.set_minor_locator(NullLocator())
+        self.ax_norm.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))  # layers are whole
 
     def update(self) -> None:
         """Show the selected activations and recompute their gradient-norm profiles."""
         depth, chosen = self.depth.value, set(self.names.value)
-        self.norms = {name: gradient_norm_profile(name, depth, gain=self.gain.value) for name in self.names.value}
+        self.norms = {name: _profile(name, depth, self.gain.value) for name in self.names.value}
         low, high = np.inf, -np.inf
         for name in ACTIVATIONS:
             for line in (self.f_lines[name], self.df_lines[name], self.norm_lines[name]):
@@ -74,9 +89,26 @@ class ActivationExplorer(Explorer):
                 values = np.maximum(self.norms[name], 1e-30)
                 self.norm_lines[name].set_data(np.arange(1, depth + 1), values)
                 low, high = min(low, values.min()), max(high, values.max())
-        # The legend names only what is drawn: rebuilt from the selected curves on every change.
-        self.ax_f.legend(handles=[self.f_lines[n] for n in ACTIVATIONS if n in chosen], fontsize=8, loc="upper left")
         self.ax_norm.set_xlim(0.5, depth + 0.5)
         if np.isfinite(low):
             self.ax_norm.set_ylim(low / 3, high * 3)
-        self.redraw()
+        if self.legend is None or self._legend_names != self.names.value:
+            self._new_legend()
+        self.redraw(full=False)
+
+    def _new_legend(self) -> None:
+        """A legend that names only the selected activations (a Legend cannot change its entries)."""
+        old, self._legend_names = self.legend, self.names.value
+        handles = [self.f_lines[n] for n in ACTIVATIONS if n in self._legend_names]
+        self.legend = self.ax_f.legend(handles=handles, fontsize=8, loc="upper left")
+        if old is not None:  # animated: the new one replaces the old one among the moving artists
+            self.stop_animating(old)
+            self.animate(self.legend)
+
+
+@functools.lru_cache(maxsize=512)
+def _profile(name: str, depth: int, gain: float) -> Array:
+    """``gradient_norm_profile`` (depth,), kept: a slider moved back and forth asks for the same nets again."""
+    norms = gradient_norm_profile(name, depth, gain=gain)
+    norms.setflags(write=False)  # shared by every later call with these arguments
+    return norms

@@ -100,7 +100,11 @@ class LinearRegressionExplorer(Explorer):
         self._draw_static(xlabel, ylabel)
         self._path: list[tuple[float, float]] = [(self.slope.value, self.intercept.value)]
         self._holding = False
-        self._redraw()
+        # Blitting: the line, the point, the path and the title move over a saved background
+        # (data, contours, colorbar, legends), so a slider step repaints four artists, not the figure.
+        self.animate(self.line, self.point, self.path, self.title)
+        self._redraw(full=True)
+        self.freeze_layout()
 
         self.slope.observe(self._on_slider, names="value")
         self.intercept.observe(self._on_slider, names="value")
@@ -135,14 +139,19 @@ class LinearRegressionExplorer(Explorer):
         ax.legend(loc="upper right", fontsize=8)
         self.title = self.ax_data.set_title("")
 
-    def _redraw(self) -> None:
+    def _move_artists(self) -> None:
+        """Put the line, the point, the path and the title at the sliders' (a, b) and the path taken."""
         a, b = self.slope.value, self.intercept.value
         self.line.set_data(self._xs, a * self._xs + b)
         self.point.set_data([a], [b])
         slopes, intercepts = zip(*self._path)
         self.path.set_data(slopes, intercepts)
         self.title.set_text(f"a = {a:.3g}, b = {b:.3g}, MSE = {self.current_mse():.4g}")
-        self.redraw()
+
+    def _redraw(self, full: bool = False) -> None:
+        """Move the artists and send a frame; ``full`` repaints the static part too."""
+        self._move_artists()
+        self.redraw(full=full)
 
     # --- events ---------------------------------------------------------------------------
 
@@ -151,10 +160,12 @@ class LinearRegressionExplorer(Explorer):
             return
         if self.is_echo(change):
             # The browser put a value we set onto the slider's step grid and sent it back: the
-            # point has not moved by hand, so the path goes on (from the snapped point).
+            # point has not moved by hand, so the path goes on (from the snapped point). It moved
+            # less than half a step, under a pixel: no frame, which would only chase the last one.
             self._path[-1] = (self.slope.value, self.intercept.value)
-        else:
-            self._path = [(self.slope.value, self.intercept.value)]  # moving by hand starts a new path
+            self._move_artists()
+            return
+        self._path = [(self.slope.value, self.intercept.value)]  # moving by hand starts a new path
         self._redraw()
 
     def current_mse(self) -> float:

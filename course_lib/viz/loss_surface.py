@@ -161,13 +161,13 @@ class LossSurfaceExplorer(Explorer):
         self.losses: dict[str, Array] = {}
         self._holding = False
         # Blitting: the moving artists are drawn on top of a saved background (axes, ticks, image,
-        # contours), so a control change repaints a few lines instead of the whole figure.
-        self.animate(*self.lines.values(), *self.curves.values(), self.start_marker)
+        # contours), so a control change repaints a few lines instead of the whole figure. The
+        # step axis (it follows the steps slider) and the legend (the optimizers) move too.
+        self.animate(*self.lines.values(), *self.curves.values(), self.start_marker, self.ax_loss.xaxis)
+        self.legend = None
         self._static_key = None
         self._set_surface()
-        # Lay the figure out once, then freeze it: constrained layout would cost half of every frame.
-        self.fig.draw_without_rendering()
-        self.fig.set_layout_engine("none")
+        self.freeze_layout()  # constrained layout would cost half of every frame
 
         for control in (self.methods, self.lr, self.momentum, self.beta2, self.steps, self.start_x, self.start_y):
             control.observe(self._on_change, names="value")
@@ -272,21 +272,30 @@ class LossSurfaceExplorer(Explorer):
         low, high = max(low, 1e-16), min(max(high, low), 1e12)
         wanted = (10.0 ** np.floor(np.log10(low)), 10.0 ** (np.floor(np.log10(high)) + 1))
         if self._static_key is not None:
-            kept = self._static_key[3]
+            kept = self._static_key[1]
             spare = np.log10(kept[1] / kept[0]) - np.log10(wanted[1] / wanted[0])  # unused decades
             if kept[0] <= wanted[0] and wanted[1] <= kept[1] and spare <= 4:
                 return kept
         return wanted
 
     def _redraw(self) -> None:
-        """Repaint: blit the moving artists when the static part is unchanged, else draw everything."""
-        key = (self.surface.value, tuple(self.methods.value), self.steps.value, self._loss_limits())
+        """Repaint: blit the moving artists when the surface and the loss axis are unchanged, else draw everything."""
+        self.ax_loss.set_xlim(0, max(self.steps.value, 1))
+        if self.legend is None or self._legend_methods != self.methods.value:
+            self._new_legend()
+        key = (self.surface.value, self._loss_limits())
         if key == self._static_key:
             self.redraw(full=False)
             return
         self._static_key = key
-        self.ax_loss.set_xlim(0, max(self.steps.value, 1))
-        self.ax_loss.set_ylim(*key[3])
-        handles = [self.curves[m] for m in METHODS if m in self.methods.value]
-        self.ax_loss.legend(handles=handles, loc="upper right", fontsize=8)
+        self.ax_loss.set_ylim(*key[1])
         self.redraw()
+
+    def _new_legend(self) -> None:
+        """A legend naming the selected optimizers, animated in the place of the last one."""
+        old, self._legend_methods = self.legend, self.methods.value
+        handles = [self.curves[m] for m in METHODS if m in self._legend_methods]
+        self.legend = self.ax_loss.legend(handles=handles, loc="upper right", fontsize=8)
+        if old is not None:
+            self.stop_animating(old)
+        self.animate(self.legend)

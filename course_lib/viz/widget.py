@@ -25,10 +25,15 @@ What a subclass gets, so it only computes and moves artists:
   saved background (axes, ticks, images, contours). ``redraw(full=False)`` repaints just them,
   a few milliseconds instead of a whole figure; call ``redraw()`` (full) when anything static
   changed (limits, ticks, legend, a new contour). Without animated artists, every redraw is full.
-- **frames that survive a dropped frame.** ipympl's front end loads each frame into one image
+  An axis (``ax.yaxis``) or a legend can be animated too, when it changes with the controls;
+  ``stop_animating`` takes back an artist that a new one replaces.
+- **frames that survive dropped frames.** ipympl's front end loads each frame into one image
   element, so a frame that arrives while the previous one still decodes replaces it unseen; a
   diff frame then lands on an older picture (a new surface's paths over the old surface). So
-  every frame repaints what its predecessor changed too (``_send``): one lost frame heals itself.
+  every frame repaints what its ``HEAL`` predecessors changed too (``_send``): that many lost
+  frames in a row heal themselves (a blitted frame is quick, so a burst of them can lose several).
+- **a fixed layout.** ``freeze_layout()`` lays the figure out once; constrained layout would
+  otherwise measure every label again on each full frame.
 - **browser echoes.** A value set from Python comes back from the browser put on the slider's
   step grid; ``is_echo(change)`` tells such an echo from a student's move, so a widget can ignore it
   instead of sending another frame right behind the last one.
@@ -43,6 +48,7 @@ computation in pure functions (``course_lib.scratch``) that a test can call with
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Sequence
 
 import numpy as np
@@ -50,6 +56,8 @@ from matplotlib.artist import Artist
 from matplotlib.ticker import MaxNLocator
 
 from course_lib.viz.figures import live_figure
+
+HEAL = 3  # a frame repaints what the 3 frames before it changed: 3 dropped frames in a row heal
 
 
 class Explorer:
@@ -64,7 +72,7 @@ class Explorer:
         self._live = False          # True once the browser displays the canvas
         self._moving: list[Artist] = []
         self._background = None     # the static part of the last full frame, for blitting
-        self._frame_before = None   # the frame sent before the browser's latest one (H, W) uint32
+        self._earlier_frames: deque[np.ndarray] = deque(maxlen=HEAL)  # frames (H, W) uint32 before the last one
         self.fig.canvas.on_msg(self._on_canvas_msg)
         self.fig.canvas.mpl_connect("draw_event", self._on_draw)
 
@@ -80,6 +88,23 @@ class Explorer:
             artist.set_animated(True)
             self._moving.append(artist)
 
+    def stop_animating(self, *artists: Artist) -> None:
+        """Undo ``animate``: the artists go back into full frames (or, removed from the figure, nowhere)."""
+        for artist in artists:
+            if artist not in self._moving:
+                raise ValueError(f"stop_animating expects an artist passed to animate, got {artist!r}")
+            artist.set_animated(False)
+            self._moving.remove(artist)
+
+    def freeze_layout(self) -> None:
+        """Lay the figure out once (constrained layout) and keep that layout for every later frame.
+
+        Constrained layout measures every tick label and title on each draw: most of a full
+        frame's time. Call it after the artists, labels and limits of the first frame are set.
+        """
+        self.fig.draw_without_rendering()
+        self.fig.set_layout_engine("none")
+
     def redraw(self, full: bool = True) -> None:
         """Show the current artists: blit the animated ones when ``full`` is False and a background exists."""
         canvas = self.fig.canvas
@@ -93,19 +118,22 @@ class Explorer:
             self._send(canvas.draw)  # fires draw_event: a new background is saved, animated artists drawn on it
 
     def _send(self, paint) -> None:
-        """Run ``paint`` (which renders and sends a frame) so the frame also repaints its predecessor's changes.
+        """Run ``paint`` (which renders and sends a frame) so the frame also repaints its predecessors' changes.
 
         ipympl sends the pixels that differ from the last frame (a diff frame: the rest is
         transparent). Its front end drops a frame that a newer one overtakes while it decodes, so
-        here the last frame (H, W) counts as different wherever it differs from the one before it:
-        with or without the dropped frame, the browser's picture becomes the kernel's.
+        here the last frame (H, W) counts as different wherever it differs from any of the ``HEAL``
+        frames before it: whichever of them the browser shows, its picture becomes the kernel's.
         """
         canvas = self.fig.canvas
         last = canvas._last_buff  # ipympl's copy of the last frame sent (uint32 RGBA per pixel)
-        if self._frame_before is not None and self._frame_before.shape == last.shape:
-            # 0 is transparent black, which an opaque frame never holds: these pixels go out again.
-            canvas._last_buff = np.where(self._frame_before != last, np.uint32(0), last)
-        self._frame_before = last
+        changed = np.zeros(last.shape, dtype=bool)
+        for earlier in self._earlier_frames:
+            if earlier.shape == last.shape:
+                changed |= earlier != last
+        # 0 is transparent black, which an opaque frame never holds: these pixels go out again.
+        canvas._last_buff = np.where(changed, np.uint32(0), last)
+        self._earlier_frames.append(last)
         paint()
 
     @staticmethod
