@@ -180,3 +180,12 @@ def test_a_mutant_that_loops_forever_is_killed_within_its_limit(tmp_path):
     assert [v.mutant.after for v in report.verdicts] == ["i += 0"]
     assert report.verdicts[0].status == "killed" and "timeout" in report.verdicts[0].why
     assert time.monotonic() - began < 3 + 15  # the limit, a plan run of the solution and process starts
+
+
+def test_the_judge_alone_grades_mutants_as_the_worker_and_its_channel_do(tmp_path):
+    path = tmp_path / f"{demo_chapter.CHAPTER}.ipynb"
+    nbformat.write(demo_chapter.solution(), path)
+    fast = grade_mutants(path)
+    exact = grade_mutants(path, exact=True)
+    assert len(fast.verdicts) > 10
+    assert [(v.mutant, v.status) for v in fast.verdicts] == [(v.mutant, v.status) for v in exact.verdicts]

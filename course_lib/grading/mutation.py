@@ -20,12 +20,12 @@ from zygotes that have imported NumPy and PyTorch (``warm``), without a sandbox
 (``Sandbox("none")``: the instructor's own code), several mutants at a time, each stopped at its
 first failing test and within a time limit (a mutant that loops forever counts as killed).
 
-By default every cell of a plan runs in the trusted judge, answers included: the tests call the
-mutated functions directly instead of through the worker's channel, which makes a test that
-calls a function a few hundred times (an optimizer's path) ten to a hundred times faster. The
-channel hands arrays over by value and writes in-place changes back (``remote``), so a call
-behaves the same either way. ``exact=True`` (``--exact``) grades each mutant the way ``course
-grade`` grades a submission, answers in the worker, for a check of that claim.
+By default every cell of a plan runs in one trusted judge process, answers included (no worker
+is started): the tests call the mutated functions directly instead of through the worker's
+channel, which makes a test that calls a function a few hundred times (an optimizer's path)
+several times faster. The channel hands arrays over by value and writes in-place changes back
+(``remote``), so a call behaves the same either way. ``exact=True`` (``--exact``) grades each
+mutant the way ``course grade`` grades a submission, answers in the worker, to check that claim.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ import nbformat
 
 from course_lib.grading.assemble import GradedCell, assemble
 from course_lib.grading.mutants import OPERATORS, Mutant, mutants_of_cell
-from course_lib.grading.runner import Session, WorkerDied, cell_result
+from course_lib.grading.runner import Judge, Session, WorkerDied, cell_result
 from course_lib.grading.sandbox import Limits, Sandbox
 from course_lib.grading.score import score_test
 from course_lib.grading.status import Status
@@ -199,6 +199,22 @@ def plan_cells(cells: list[GradedCell], answer: int) -> tuple[int, ...]:
 # Running a plan
 # ---------------------------------------------------------------------------
 
+class JudgeAlone:
+    """Every cell in one trusted judge process, answers included: a ``Session`` without its worker.
+
+    With no worker, nothing is fetched from one, so the tests call the answer's functions directly.
+    """
+
+    def __init__(self, workdir: Path) -> None:
+        self.judge = Judge(workdir, warm=TRUSTED.warm)
+
+    def run(self, source: str, role: str, timeout: float) -> dict:
+        return self.judge.run(None, source, [], timeout)  # no names to install: no call to relay
+
+    def cleanup(self) -> None:
+        self.judge.close()
+
+
 def run_plan(cells: list[GradedCell], plan: tuple[int, ...], answer: int, source: str, limits: Limits,
              reference: dict[str, list] | None, exact: bool = False) -> tuple[str, str, dict[str, list]]:
     """Run the plan's cells with ``source`` in the answer cell; (killed or survived, why, records).
@@ -209,7 +225,7 @@ def run_plan(cells: list[GradedCell], plan: tuple[int, ...], answer: int, source
     """
     records: dict[str, list] = {}
     with tempfile.TemporaryDirectory(prefix="course-mutant-") as workdir:
-        session = Session(Path(workdir), limits, TRUSTED, [])
+        session = Session(Path(workdir), limits, TRUSTED, []) if exact else JudgeAlone(Path(workdir))
         start = time.monotonic()
         try:
             for index in plan:
@@ -218,9 +234,8 @@ def run_plan(cells: list[GradedCell], plan: tuple[int, ...], answer: int, source
                 left = limits.notebook_seconds - (time.monotonic() - start)
                 if left <= 0:
                     return "killed", f"ran past its {limits.notebook_seconds:.0f} s limit", records
-                role = cell.role if exact else "test"  # "test": run in the judge alone
                 try:
-                    outcome = cell_result(session.run(text, role, min(limits.cell_seconds, left)),
+                    outcome = cell_result(session.run(text, cell.role, min(limits.cell_seconds, left)),
                                           cell.role == "test")
                 except WorkerDied as death:
                     return "killed", f"{death.status} in {_where(cell)}: {death}", records
