@@ -187,5 +187,5 @@ def test_the_judge_alone_grades_mutants_as_the_worker_and_its_channel_do(tmp_pat
     nbformat.write(demo_chapter.solution(), path)
     fast = grade_mutants(path)
     exact = grade_mutants(path, exact=True)
-    assert len(fast.verdicts) > 10
+    assert len(fast.verdicts) == 6  # the same text from two operators is one mutant
     assert [(v.mutant, v.status) for v in fast.verdicts] == [(v.mutant, v.status) for v in exact.verdicts]
