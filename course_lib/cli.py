@@ -131,6 +131,10 @@ def _mutants(args: argparse.Namespace) -> int:
     operators = args.operators.split(",") if args.operators else None
     reports = []
     try:
+        if not 0.0 <= args.min_kill <= 1.0:
+            raise ValueError(f"--min-kill: expected a share between 0 and 1 (0.95 for 95 %), got {args.min_kill}")
+        if args.sample is not None and args.sample < 1:
+            raise ValueError(f"--sample: expected a positive number of mutants, got {args.sample}")
         paths = [solution_path(c, solutions) for c in chapters]
         for path in paths:
             report = grade_mutants(path, args.jobs, args.timeout, operators, args.sample, args.seed, args.exact)

@@ -155,6 +155,8 @@ def test_min_kill_sets_the_exit_code(tmp_path, capsys):
     assert main(["mutants", str(chapter(strong, demo_chapter.TEST_DOUBLE)), *args]) == 0
     assert main(["mutants", str(chapter(weak, WEAK_DOUBLE)), "--operators", "constant"]) == 0  # no bar asked
     assert main(["mutants", "99", "--solutions", str(weak)]) == 2
+    assert main(["mutants", str(chapter(weak, WEAK_DOUBLE)), "--min-kill", "95"]) == 2
+    assert "between 0 and 1" in capsys.readouterr().err
 
 
 COUNT = '''def count_to(n):
