@@ -122,9 +122,8 @@ class _Reader(ast.NodeVisitor):
         self.found: list[Route] = []
 
     def hit(self, node: ast.AST, what: str, dotted: str) -> None:
-        name = self.forbidden.match(dotted)
-        if name:
-            self.found.append(Route(f"{what} ({name} is forbidden)", getattr(node, "lineno", 1)))
+        if self.forbidden.match(dotted):
+            self.found.append(Route(what, getattr(node, "lineno", 1)))
 
     def visit_Import(self, node: ast.Import) -> None:
         for a in node.names:
@@ -135,9 +134,9 @@ class _Reader(ast.NodeVisitor):
         for a in node.names:
             if a.name == "*":
                 for name in self.forbidden.star(module):
-                    self.found.append(Route(f"imports * from {module} ({name} is forbidden)", node.lineno))
+                    self.found.append(Route(f"imports * from {module} (with {name})", node.lineno))
             else:
-                self.hit(node, f"imports {a.name} from {module}", f"{module}.{a.name}")
+                self.hit(node, f"imports {module}.{a.name}", f"{module}.{a.name}")
 
     def visit_Call(self, node: ast.Call) -> None:
         called = self.resolve(node.func)
@@ -157,12 +156,12 @@ class _Reader(ast.NodeVisitor):
             return  # the longest chain names it; its parts would say the same again
         method = self.forbidden.methods.get(node.attr)
         if method and dotted is None:  # x.softmax(1) on a value; F.softmax is a module's, named above
-            self.found.append(Route(f"calls the tensor method .{node.attr} ({method} is forbidden)", node.lineno))
+            self.found.append(Route(f"calls the tensor method .{node.attr} ({method})", node.lineno))
         self.generic_visit(node)
 
     def visit_Name(self, node: ast.Name) -> None:
         if node.id in self.aliases:
-            self.hit(node, f"uses {node.id} ({self.aliases[node.id]})", self.aliases[node.id])
+            self.hit(node, f"uses {self.aliases[node.id]}", self.aliases[node.id])
 
     def resolve(self, node: ast.AST) -> str | None:
         """The dotted name an expression is, through the aliases: ``F.softmax`` -> 'torch.nn.functional.softmax'."""
