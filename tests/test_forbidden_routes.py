@@ -122,8 +122,8 @@ def shell():
     ("z.sum().backward()", ["torch.Tensor.backward"]),  # torch.autograd forbids the tensor's backward too
     ("g = torch.autograd.grad((z * z).sum(), z)", ["torch.autograd.grad"]),
     ("from course_lib.scratch.activations import relu\nr = relu(np.ones(2))", ["course_lib.scratch.activations.relu"]),
-    ("from sklearn.linear_model import LinearRegression\nm = LinearRegression()",
-     ["sklearn.linear_model.LinearRegression"]),  # a class: its construction
+    ("from sklearn.linear_model import LinearRegression\nm = LinearRegression()\nassert isinstance(m, LinearRegression)",
+     ["sklearn.linear_model.LinearRegression"]),  # a class: its construction, and it stays a class
 ])
 def test_each_route_is_seen_at_run_time(shell, code, used):
     assert shell(code) == used

@@ -64,8 +64,7 @@ def watch_forbidden(forbid: dict, used: list[str], given: set[int]) -> None:
     a forbidden function is wrapped where it lives, a forbidden class has its ``__init__``
     wrapped, a forbidden module (and, for a package of the course, every module under it) has
     every public function and class in it wrapped, ``torch.Tensor.softmax`` wraps the tensor method. A call
-    counts when it comes straight from a student's cell (through the forbidden module's own
-    code at most), not from one of ``given`` (the numbers of the cells the student was given):
+    counts when it comes straight from a student's cell, not from one of ``given`` (the numbers of the cells the student was given):
     so a library calling another (``torch.tensor`` using ``torch.autograd`` inside), or a helper
     the set provides, does not.
     """
@@ -74,9 +73,8 @@ def watch_forbidden(forbid: dict, used: list[str], given: set[int]) -> None:
     forbidden = Forbidden.of(forbid if isinstance(forbid, dict) else {"forbid": list(forbid)})
     for name in forbidden.names:
         for owner, attr, label in _targets(name):
-            within = forbidden.match(label)
-            if within:
-                _wrap(owner, attr, label, within, used, given)
+            if forbidden.match(label):
+                _wrap(owner, attr, label, used, given)
 
 
 def _targets(dotted: str) -> list[tuple[Any, str, str]]:
@@ -119,7 +117,7 @@ def _targets(dotted: str) -> list[tuple[Any, str, str]]:
     return found
 
 
-def _wrap(owner: Any, attr: str, label: str, within: str, used: list[str], given: set[int]) -> None:
+def _wrap(owner: Any, attr: str, label: str, used: list[str], given: set[int]) -> None:
     import inspect
 
     original = getattr(owner, attr, None)
@@ -131,7 +129,7 @@ def _wrap(owner: Any, attr: str, label: str, within: str, used: list[str], given
         owner, attr, original = original, "__init__", original.__init__
 
     def watched(*args: Any, **kwargs: Any) -> Any:
-        if _from_student(sys._getframe(1), within, given):
+        if _from_student(sys._getframe(1), given):
             used.append(label)
         return original(*args, **kwargs)
 
@@ -143,11 +141,9 @@ def _wrap(owner: Any, attr: str, label: str, within: str, used: list[str], given
         pass
 
 
-def _from_student(frame: Any, within: str, given: set[int]) -> bool:
-    """Whether ``frame`` (past any frames of the module ``within`` itself) is the code of a student's cell."""
-    while frame is not None and str(frame.f_globals.get("__name__", "")).startswith(within + "."):
-        frame = frame.f_back
-    if frame is None or not frame.f_code.co_filename.startswith(CELL_CODE):
+def _from_student(frame: Any, given: set[int]) -> bool:
+    """Whether ``frame`` (the caller of a watched function) is the code of a cell the student wrote."""
+    if not frame.f_code.co_filename.startswith(CELL_CODE):
         return False
     number = frame.f_code.co_filename[len(CELL_CODE):].split("-")[0]
     return not (number.isdigit() and int(number) in given)
