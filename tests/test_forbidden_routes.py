@@ -129,6 +129,27 @@ def test_each_route_is_seen_at_run_time(shell, code, used):
     assert shell(code) == used
 
 
+def test_an_allowed_class_inheriting_a_forbidden_init_is_not_counted(shell, monkeypatch):
+    import sys
+    import types
+
+    layers = types.ModuleType("mylib.layers")
+    exec("class Layer:\n    def __init__(self):\n        self.cache = None\n"
+         "class Tanh(Layer):\n    pass\nclass ReLU(Layer):\n    pass", layers.__dict__)
+    for cls in ("Layer", "Tanh", "ReLU"):
+        layers.__dict__[cls].__module__ = "mylib.layers"
+    package = types.ModuleType("mylib")
+    package.layers = layers
+    monkeypatch.setitem(sys.modules, "mylib", package)
+    monkeypatch.setitem(sys.modules, "mylib.layers", layers)
+    used: list[str] = []
+    watch_forbidden({"forbid": ["mylib.layers"], "allow": ["mylib.layers.Tanh"]}, used, set())
+    shell("from mylib.layers import Tanh, ReLU\nt = Tanh()")  # the shell's own list stays empty
+    assert used == [], "Tanh is allowed, though it inherits the forbidden Layer.__init__"
+    shell("r = ReLU()")
+    assert used == ["mylib.layers.ReLU"]
+
+
 @pytest.mark.parametrize("code", [
     "p = given_helper(z)",  # a helper the set gives
     "p = torch.nn.Softmax(1)(z)",  # a library calling another (torch.nn is not forbidden here)
@@ -158,7 +179,7 @@ def test_a_graded_submission_names_what_it_used_and_which_tests_it_cost(tmp_path
     results = {r.student: r for r in grade_class([tmp_path / s for s in students], tmp_path / "solutions",
                                                  tmp_path / "out", jobs=2, limits=Limits(cell_seconds=60),
                                                  sandbox=sandbox())}
-    assert [t.points for t in results["by_hand"].tests] == [1, 2]
+    assert [t.points for t in results["by_hand"].tests] == [1, 2, 0]  # the written answer waits for a person
     runtime = results["runtime_only"].tests[1]
     assert (runtime.points, runtime.message) == (0, "uses numpy.sum, which this exercise forbids")
     static = results["static_only"].tests[1]

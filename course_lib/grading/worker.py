@@ -74,7 +74,7 @@ def watch_forbidden(forbid: dict, used: list[str], given: set[int]) -> None:
     for name in forbidden.names:
         for owner, attr, label in _targets(name):
             if forbidden.match(label):
-                _wrap(owner, attr, label, used, given)
+                _wrap(owner, attr, label, used, given, forbidden.match)
 
 
 def _targets(dotted: str) -> list[tuple[Any, str, str]]:
@@ -117,20 +117,31 @@ def _targets(dotted: str) -> list[tuple[Any, str, str]]:
     return found
 
 
-def _wrap(owner: Any, attr: str, label: str, used: list[str], given: set[int]) -> None:
+def _wrap(owner: Any, attr: str, label: str, used: list[str], given: set[int], match: Any) -> None:
+    """Replace ``owner.attr`` by a function that reports ``label`` when a student's cell calls it.
+
+    A class has its ``__init__`` replaced instead; the label is then the class being made
+    (``type(self)``), counted only when ``match`` says that class is forbidden: an allowed
+    subclass that inherits a forbidden base's ``__init__`` is not.
+    """
     import inspect
 
     original = getattr(owner, attr, None)
     if original is None or getattr(original, "__course_watched__", False):
         return
+    made = None
     if inspect.isclass(original):  # a class: watch its construction, when it defines how
         if "__init__" not in vars(original) or getattr(original.__init__, "__course_watched__", False):
             return
-        owner, attr, original = original, "__init__", original.__init__
+        cls = original
+        owner, attr, original = cls, "__init__", cls.__init__
+        made = lambda self: label if type(self) is cls else f"{type(self).__module__}.{type(self).__qualname__}"  # noqa: E731
 
     def watched(*args: Any, **kwargs: Any) -> Any:
         if _from_student(sys._getframe(1), given):
-            used.append(label)
+            name = made(args[0]) if made and args else label
+            if match(name):
+                used.append(name)
         return original(*args, **kwargs)
 
     watched.__wrapped__ = original
