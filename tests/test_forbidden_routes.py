@@ -150,6 +150,26 @@ def test_an_allowed_class_inheriting_a_forbidden_init_is_not_counted(shell, monk
     assert used == ["mylib.layers.ReLU"]
 
 
+def test_a_library_imported_later_is_watched_when_it_is_imported(shell, tmp_path, monkeypatch):
+    import sys
+
+    (tmp_path / "slowlib").mkdir()
+    (tmp_path / "slowlib" / "__init__.py").write_text("")
+    (tmp_path / "slowlib" / "fit.py").write_text("def solve(x):\n    return x\nclass Model:\n    def __init__(self):\n"
+                                                 "        self.w = 0\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    used: list[str] = []
+    watch_forbidden({"forbid": ["slowlib.fit"]}, used, set())
+    assert "slowlib" not in sys.modules, "watching must not import a library nobody imported"
+    try:
+        shell("from slowlib.fit import solve, Model\ns = solve(1)\nm = Model()")
+        assert used == ["slowlib.fit.solve", "slowlib.fit.Model"]
+        assert type(sys.modules["slowlib.fit"].__loader__).__name__ == "SourceFileLoader"
+    finally:
+        for name in ("slowlib", "slowlib.fit"):
+            sys.modules.pop(name, None)
+
+
 @pytest.mark.parametrize("code", [
     "p = given_helper(z)",  # a helper the set gives
     "p = torch.nn.Softmax(1)(z)",  # a library calling another (torch.nn is not forbidden here)
