@@ -142,7 +142,7 @@ class Worker(Channel):
 
     who = "the cell"
 
-    def __init__(self, workdir: Path, limits: Limits, sandbox: Sandbox, forbid: list[str]) -> None:
+    def __init__(self, workdir: Path, limits: Limits, sandbox: Sandbox, forbid: dict) -> None:
         env = {
             "MPLBACKEND": "agg",
             "PYTHONDONTWRITEBYTECODE": "1",
@@ -167,10 +167,13 @@ class Worker(Channel):
                                     env if sandbox.kind == "none" else {"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
                                     lambda: set_limits(limits, sandbox.limits_processes)))
 
-    def run(self, source: str, timeout: float) -> dict[str, Any]:
-        """Send one cell and wait for its answer; raise WorkerDied on timeout, death or a bad answer."""
+    def run(self, source: str, timeout: float, given: bool = False) -> dict[str, Any]:
+        """Send one cell and wait for its answer; raise WorkerDied on timeout, death or a bad answer.
+
+        ``given``: the instructor's own cell, whose calls of forbidden functions are not the student's.
+        """
         nonce = secrets.token_hex(16)
-        self.send(json.dumps({"source": source, "nonce": nonce}).encode())
+        self.send(json.dumps({"source": source, "nonce": nonce, "given": given}).encode())
         answer = parse_answer(self.read_line(time.monotonic() + timeout, timeout), nonce)
         if answer is None:
             raise WorkerDied(Status.CRASHED, "the cell wrote something other than the grader's answer on its channel")
@@ -308,7 +311,7 @@ class Session:
     fetched from the worker before a test (or given) cell that uses it runs in the judge.
     """
 
-    def __init__(self, workdir: Path, limits: Limits, sandbox: Sandbox, forbid: list[str]) -> None:
+    def __init__(self, workdir: Path, limits: Limits, sandbox: Sandbox, forbid: dict) -> None:
         self.args = workdir, limits, sandbox, forbid
         self.owner: dict[str, str] = {}
         self._judge_dir = tempfile.TemporaryDirectory(prefix="course-judge-")  # no sandbox can write here
@@ -324,7 +327,7 @@ class Session:
         """Run a cell where its role says: tests in the judge, given cells in both, the rest in the worker."""
         answer = None
         if role != "test":
-            answer = self.worker.run(source, timeout)
+            answer = self.worker.run(source, timeout, given=role == "given")
             self.owner.update(dict.fromkeys(answer.get("bound", []), "worker"))
         if role in ("test", "given"):
             names = used_names(source)
@@ -355,7 +358,7 @@ def run_cells(
     workdir: Path,
     limits: Limits,
     sandbox: Sandbox,
-    forbid: list[str] = (),
+    forbid: dict | None = None,
 ) -> list[CellResult]:
     """Run every cell once, in order, restarting both processes after a fatal cell.
 
@@ -366,7 +369,7 @@ def run_cells(
     """
     results: list[CellResult] = []
     start = time.monotonic()
-    session = Session(workdir, limits, sandbox, list(forbid))
+    session = Session(workdir, limits, sandbox, forbid or {})
     try:
         for index, source in enumerate(sources):
             left = limits.notebook_seconds - (time.monotonic() - start)

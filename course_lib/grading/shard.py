@@ -21,6 +21,7 @@ from pathlib import Path
 from course_lib.grading.cache import read_signed, output_key, write_signed
 from course_lib.grading.report import write_reports
 from course_lib.grading.results import Result
+from course_lib.grading.written import save_run
 
 MANIFEST = "shard.json"
 VERSION = 1
@@ -120,4 +121,5 @@ def merge(folders: list[Path], out: Path) -> list[Result]:
     results.sort(key=lambda r: (r.student, r.notebook))
     tests = {name: [(gid, points) for gid, points in cells] for name, cells in first["tests"].items()}
     write_reports(results, tests, out, first["warning"])
+    save_run(out, results, tests, first["warning"])  # so `course grade merge-scores` works on the merged folder
     return results

@@ -1,9 +1,11 @@
 """The process that runs a student's notebook cells for the grader: one fresh IPython shell per submission.
 
-Started by ``runner.Worker`` (inside the sandbox) as ``python -m course_lib.grading.worker FORBID_JSON``.
+Started by ``runner.Worker`` (inside the sandbox) as ``python -m course_lib.grading.worker FORBID_JSON``
+(``{"forbid": [...], "allow": [...]}``, see ``forbid``).
 It reads one JSON request per line on stdin and answers one JSON line on stdout:
 
-- a cell ``{"source", "nonce"}``: it runs the cell and answers
+- a cell ``{"source", "nonce", "given"}`` (``given``: the instructor's own cell, whose calls are
+  not the student's): it runs the cell and answers
   ``{"nonce", "status": "ok" | "error", "ename", "evalue", "stdout", "forbidden", "bound"}``,
   ``bound`` naming the variables the cell (re)bound;
 - an operation from the test process (``remote``): ``{"id", "op": "apply" | "names", ...}``, answered
@@ -52,40 +54,178 @@ class CappedText(io.TextIOBase):
         return "".join(self.parts) + tail
 
 
-def watch_forbidden(names: list[str], used: list[str]) -> None:
-    """Wrap each forbidden function ('torch.nn.functional.conv2d') so a call from a cell is reported.
+CELL_CODE = "<ipython-input-"  # how IPython names the code of a cell: <ipython-input-NUMBER-HASH>
 
-    A forbidden module ('torch.autograd') has its ``grad`` and ``backward`` entry points watched.
+
+def watch_forbidden(forbid: dict, used: list[str], given: set[int]) -> None:
+    """Wrap every forbidden function so that a call from a student's cell is reported in ``used``.
+
+    ``forbid`` is ``{"forbid": [...], "allow": [...]}`` as in a set's metadata (see ``forbid``):
+    a forbidden function is wrapped where it lives, a forbidden class has its ``__init__``
+    wrapped, a forbidden module (and, for a package of the course, every module under it) has
+    every public function and class in it wrapped, ``torch.Tensor.softmax`` wraps the tensor
+    method. A call counts when it comes straight from a student's cell, not from one of ``given``
+    (the numbers of the cells the student was given): so a library calling another
+    (``torch.tensor`` using ``torch.autograd`` inside), or a helper the set provides, does not.
+
+    Only the course's own modules are imported here: a library nobody has imported yet
+    (``sklearn.linear_model`` takes seconds) is watched the moment something imports it.
+    """
+    from course_lib.grading.forbid import Forbidden
+
+    forbidden = Forbidden.of(forbid if isinstance(forbid, dict) else {"forbid": list(forbid)})
+
+    def watch(name: str) -> bool:
+        """Wrap what ``name`` names now; False when its module is not imported yet."""
+        found = _targets(name)
+        for owner, attr, label in found or []:
+            if forbidden.match(label):
+                _wrap(owner, attr, label, used, given, forbidden.match)
+        return found is not None
+
+    later = [name for name in forbidden.names if not watch(name)]
+    if later:
+        sys.meta_path.insert(0, _WatchOnImport(later, watch))
+
+
+class _WatchOnImport:
+    """An import hook: after an import completes, watch the forbidden names that were waiting for it."""
+
+    def __init__(self, names: list[str], watch: Any) -> None:
+        self.waiting, self.watch = list(names), watch
+        self.depth = 0  # imports in progress: a package is watched only once it has finished loading
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        if not any(name == fullname or name.startswith(fullname + ".") for name in self.waiting):
+            return None
+        for finder in sys.meta_path:  # the spec the other finders would give, with our step after loading
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None and spec.loader is not None and hasattr(spec.loader, "exec_module"):
+                spec.loader = _Loaded(spec.loader, self)
+                return spec
+            if spec is not None:
+                return spec
+        return None
+
+    def loaded(self) -> None:
+        self.waiting = [name for name in self.waiting if not self.watch(name)]
+
+
+class _Loaded:
+    """A loader that runs the real one, then lets the hook watch what became importable."""
+
+    def __init__(self, loader: Any, hook: _WatchOnImport) -> None:
+        self.loader, self.hook = loader, hook
+
+    def create_module(self, spec: Any) -> Any:
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module: Any) -> None:
+        self.hook.depth += 1
+        try:
+            self.loader.exec_module(module)
+        finally:
+            self.hook.depth -= 1
+        module.__loader__ = module.__spec__.loader = self.loader  # as if we had never been here
+        if self.hook.depth == 0:  # torch, say, still setting itself up must not find its functions wrapped
+            self.hook.loaded()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.loader, name)
+
+
+def _targets(dotted: str) -> list[tuple[Any, str, str]] | None:
+    """(owner, attribute, label) of everything ``dotted`` names: a function, a class, a module's contents.
+
+    None when the module ``dotted`` lives in is not imported yet (the course's own are imported here).
     """
     import importlib
+    import inspect
+    import pkgutil
     import types
 
-    for dotted in names:
-        module_name, _, attr = dotted.rpartition(".")
+    parts = dotted.split(".")
+    if dotted.startswith("course_lib."):
         try:
-            owner = importlib.import_module(module_name)
+            importlib.import_module(dotted)
         except ImportError:
+            pass  # a function or class in a module, not a module: found below
+    for cut in range(len(parts), 0, -1):  # the longest imported prefix, then attributes
+        target = sys.modules.get(".".join(parts[:cut]))
+        if target is None:
             continue
-        target = getattr(owner, attr, None)
-        if isinstance(target, types.ModuleType):
-            for entry in ("grad", "backward"):
-                if hasattr(target, entry):
-                    _wrap(target, entry, dotted, used)
-        elif callable(target):
-            _wrap(owner, attr, dotted, used)
+        owner = None
+        for attr in parts[cut:]:
+            owner, target = target, getattr(target, attr, None)
+        break
+    else:
+        return None
+    if target is None and cut < len(parts):
+        return None  # e.g. sklearn is imported but sklearn.linear_model is not, yet
+    if not isinstance(target, types.ModuleType):
+        return [(owner, parts[-1], dotted)] if owner is not None and callable(target) else []
+    modules = [target]
+    if hasattr(target, "__path__") and dotted.startswith("course_lib."):  # our own package: every module under it
+        for info in pkgutil.walk_packages(target.__path__, target.__name__ + "."):
+            try:
+                modules.append(importlib.import_module(info.name))
+            except Exception:  # noqa: BLE001 - a module that does not import cannot be used either
+                continue
+    top = dotted.split(".")[0]
+    found = []
+    for module in modules:
+        for attr, value in list(vars(module).items()):
+            home = getattr(value, "__module__", None) or top
+            if attr.startswith("_") or isinstance(value, types.ModuleType) or not callable(value):
+                continue
+            if home.split(".")[0] == top and not (inspect.isclass(value) and not home.startswith(module.__name__)):
+                found.append((module, attr, f"{module.__name__}.{attr}"))
+    return found
 
 
-def _wrap(owner: Any, attr: str, label: str, used: list[str]) -> None:
-    original = getattr(owner, attr)
+def _wrap(owner: Any, attr: str, label: str, used: list[str], given: set[int], match: Any) -> None:
+    """Replace ``owner.attr`` by a function that reports ``label`` when a student's cell calls it.
+
+    A class has its ``__init__`` replaced instead; the label is then the class being made
+    (``type(self)``), counted only when ``match`` says that class is forbidden: an allowed
+    subclass that inherits a forbidden base's ``__init__`` is not.
+    """
+    import inspect
+
+    original = getattr(owner, attr, None)
+    if original is None or getattr(original, "__course_watched__", False):
+        return
+    made = None
+    if inspect.isclass(original):  # a class: watch its construction, when it defines how
+        if "__init__" not in vars(original) or getattr(original.__init__, "__course_watched__", False):
+            return
+        cls = original
+        owner, attr, original = cls, "__init__", cls.__init__
+        made = lambda self: label if type(self) is cls else f"{type(self).__module__}.{type(self).__qualname__}"  # noqa: E731
 
     def watched(*args: Any, **kwargs: Any) -> Any:
-        caller = sys._getframe(1).f_code.co_filename
-        if caller.startswith("<ipython-input"):  # how IPython names the code of a cell
-            used.append(label)
+        if _from_student(sys._getframe(1), given):
+            name = made(args[0]) if made and args else label
+            if match(name):
+                used.append(name)
         return original(*args, **kwargs)
 
     watched.__wrapped__ = original
-    setattr(owner, attr, watched)
+    watched.__course_watched__ = True
+    try:
+        setattr(owner, attr, watched)
+    except (TypeError, AttributeError):  # a type defined in C: its construction cannot be watched here
+        pass
+
+
+def _from_student(frame: Any, given: set[int]) -> bool:
+    """Whether ``frame`` (the caller of a watched function) is the code of a cell the student wrote."""
+    if not frame.f_code.co_filename.startswith(CELL_CODE):
+        return False
+    number = frame.f_code.co_filename[len(CELL_CODE):].split("-")[0]
+    return not (number.isdigit() and int(number) in given)
 
 
 def _private_streams() -> tuple[Any, Any]:
@@ -191,7 +331,7 @@ class Callback:
         return wire.decode(reply.get("value"), objects.resolve)
 
 
-def main(forbid: list[str] | None = None) -> None:
+def main(forbid: dict | list | None = None) -> None:
     """Serve cells on stdin/stdout; ``forbid`` comes from the command line unless a zygote passes it."""
     requests, answers = _private_streams()
     if forbid is None:
@@ -204,7 +344,8 @@ def main(forbid: list[str] | None = None) -> None:
     shell.showtraceback = lambda *a, **k: None  # errors are reported through the answer channel
     shell.enable_matplotlib = lambda gui=None: ("agg", "agg")  # %matplotlib of any kind: draw nowhere
     used: list[str] = []
-    watch_forbidden(forbid, used)
+    given: set[int] = set()  # numbers of the cells the student was given (the instructor's own)
+    watch_forbidden(forbid, used, given)
     objects = Objects((requests, answers), shell.user_ns, used)
 
     while line := requests.readline():
@@ -214,6 +355,8 @@ def main(forbid: list[str] | None = None) -> None:
             continue
         before = bindings(shell.user_ns)
         used.clear()
+        if request.get("given"):
+            given.add(shell.execution_count)
         out = CappedText()
         sys.stdout = sys.stderr = out
         try:
