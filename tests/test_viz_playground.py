@@ -52,6 +52,14 @@ def test_reset_draws_the_same_run_again(pg):
     np.testing.assert_array_equal(first["train"], again["train"])
 
 
+def test_reset_shows_the_first_frame_again(pg):
+    first = pg.snapshot_png()
+    pg.step(300)  # past 64 updates: the loss axis widened
+    assert pg.ax_loss.get_xlim()[1] > 64 and pg.snapshot_png() != first
+    pg.reset_button.click()
+    assert pg.ax_loss.get_xlim() == (0, 64) and pg.snapshot_png() == first
+
+
 def test_data_controls_redraw_the_points_and_reset(pg):
     pg.step(20)
     points = pg.train_points.get_offsets().copy()

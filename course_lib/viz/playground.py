@@ -350,8 +350,9 @@ class TrainingPlayground(Explorer):
         self.draw()
 
     def reset(self) -> None:
-        """Start the same run again: the seeded initial weights, update 0."""
+        """Start the same run again: the seeded initial weights, update 0, and the first frame's loss axis."""
         self.model.reset()
+        self._static_key = None  # the loss axis grew with the run: start it again at 64 updates
         self.draw()
 
     def export(self) -> str:
