@@ -74,7 +74,7 @@ class TrainingPlayground(Explorer):
     """
 
     def __init__(self, config: Config | None = None, steps_per_frame: int = 10,
-                 figsize: tuple[float, float] = (10.5, 4.4), **settings) -> None:
+                 figsize: tuple[float, float] = (9.5, 4.2), **settings) -> None:
         import ipywidgets as widgets
 
         super().__init__(figsize=figsize)
@@ -136,11 +136,12 @@ class TrainingPlayground(Explorer):
         c, step = self.model.config, TILE_GRID + TILE_GAP
         self._architecture = (c.features, c.hidden)
         columns = ["inputs", *[f"layer {i + 1}" for i in range(len(c.hidden))], "output"]
-        self._net_texts = [self.ax_net.text(k * step + TILE_GRID / 2, -2, name, ha="center", va="bottom", fontsize=8)
-                           for k, name in enumerate(columns)]
+        # Slanted: with three or more hidden layers, level names would run into each other.
+        self._net_texts = [self.ax_net.text(k * step + TILE_GRID / 4, -2, name, ha="left", va="bottom", fontsize=8,
+                                            rotation=40, rotation_mode="anchor") for k, name in enumerate(columns)]
         self._net_texts += [self.ax_net.text(-2, u * step + TILE_GRID / 2, FEATURES[f].label, ha="right",
                                              va="center", fontsize=8) for u, f in enumerate(c.features)]
-        self.ax_net.set_title("each unit's output over the plane", fontsize=9, pad=18)
+        self.ax_net.set_title("each unit's output over the plane", fontsize=9, pad=30)
 
         for bars in self._bars:
             bars.remove()
