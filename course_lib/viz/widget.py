@@ -25,10 +25,12 @@ What a subclass gets, so it only computes and moves artists:
   saved background (axes, ticks, images, contours). ``redraw(full=False)`` repaints just them,
   a few milliseconds instead of a whole figure; call ``redraw()`` (full) when anything static
   changed (limits, ticks, legend, a new contour). Without animated artists, every redraw is full.
-- **frames that survive a dropped frame.** ipympl's front end loads each frame into one image
+- **frames that survive dropped frames.** ipympl's front end loads each frame into one image
   element, so a frame that arrives while the previous one still decodes replaces it unseen; a
   diff frame then lands on an older picture (a new surface's paths over the old surface). So
-  every frame repaints what its predecessor changed too (``_send``): one lost frame heals itself.
+  every frame repaints what the last ``RESEND_FRAMES`` frames changed too (``_send``): a run of
+  lost frames (a widget that plays outpaces a busy browser) heals itself, and a full redraw
+  goes out as a whole image, which leaves nothing of any older picture.
 - **browser echoes.** A value set from Python comes back from the browser put on the slider's
   step grid; ``is_echo(change)`` tells such an echo from a student's move, so a widget can ignore it
   instead of sending another frame right behind the last one.
@@ -43,6 +45,7 @@ computation in pure functions (``course_lib.scratch``) that a test can call with
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Sequence
 
 import numpy as np
@@ -50,6 +53,8 @@ from matplotlib.artist import Artist
 from matplotlib.ticker import MaxNLocator
 
 from course_lib.viz.figures import live_figure
+
+RESEND_FRAMES = 3  # every frame repaints the pixels the last 3 frames changed: up to 3 lost in a row heal
 
 
 class Explorer:
@@ -65,6 +70,7 @@ class Explorer:
         self._moving: list[Artist] = []
         self._background = None     # the static part of the last full frame, for blitting
         self._frame_before = None   # the frame sent before the browser's latest one (H, W) uint32
+        self._recent_changes: deque = deque(maxlen=RESEND_FRAMES)  # (H, W) bool: where each recent frame changed
         self.fig.canvas.on_msg(self._on_canvas_msg)
         self.fig.canvas.mpl_connect("draw_event", self._on_draw)
 
@@ -90,21 +96,26 @@ class Explorer:
             self._draw_moving()
             self._send(lambda: canvas.blit(self.fig.bbox))
         else:
+            canvas._force_full = True  # a whole image: static parts moved, so no older picture may show through
             self._send(canvas.draw)  # fires draw_event: a new background is saved, animated artists drawn on it
 
     def _send(self, paint) -> None:
-        """Run ``paint`` (which renders and sends a frame) so the frame also repaints its predecessor's changes.
+        """Run ``paint`` (which renders and sends a frame) so the frame also repaints its predecessors' changes.
 
         ipympl sends the pixels that differ from the last frame (a diff frame: the rest is
         transparent). Its front end drops a frame that a newer one overtakes while it decodes, so
-        here the last frame (H, W) counts as different wherever it differs from the one before it:
-        with or without the dropped frame, the browser's picture becomes the kernel's.
+        here the last frame (H, W) counts as different wherever one of the last ``RESEND_FRAMES``
+        frames changed a pixel: with or without the dropped frames, the browser's picture becomes
+        the kernel's.
         """
         canvas = self.fig.canvas
         last = canvas._last_buff  # ipympl's copy of the last frame sent (uint32 RGBA per pixel)
-        if self._frame_before is not None and self._frame_before.shape == last.shape:
+        if self._frame_before is None or self._frame_before.shape != last.shape:
+            self._recent_changes.clear()  # a new size: ipympl sends a whole image anyway
+        else:
+            self._recent_changes.append(self._frame_before != last)
             # 0 is transparent black, which an opaque frame never holds: these pixels go out again.
-            canvas._last_buff = np.where(self._frame_before != last, np.uint32(0), last)
+            canvas._last_buff = np.where(np.logical_or.reduce(self._recent_changes), np.uint32(0), last)
         self._frame_before = last
         paint()
 
