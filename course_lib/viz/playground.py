@@ -43,6 +43,7 @@ OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "SGD + momentum 0.9", "adam": "Ada
 ACTIVATION_LABELS = {"relu": "ReLU", "tanh": "tanh", "sigmoid": "sigmoid", "linear": "linear",
                      "leaky_relu": "Leaky ReLU", "elu": "ELU"}
 SURFACE_GRID, TILE_GRID, TILE_GAP = 80, 16, 4  # pixels per side: the output surface, a unit's tile, between tiles
+LABEL_ROOM = 1.5 * TILE_GRID  # above the tiles, inside the map's axes: the slanted level names (the layout is frozen)
 CMAP = colormaps["RdBu_r"]  # blue = class 0 / negative, red = class 1 / positive
 PALE = ListedColormap(0.3 + 0.7 * CMAP(np.linspace(0.12, 0.88, 256))[:, :3])  # the surface: the points stand out on it
 NORM_RANGE = (1e-4, 1e2)
@@ -141,7 +142,7 @@ class TrainingPlayground(Explorer):
                                             rotation=40, rotation_mode="anchor") for k, name in enumerate(columns)]
         self._net_texts += [self.ax_net.text(-2, u * step + TILE_GRID / 2, FEATURES[f].label, ha="right",
                                              va="center", fontsize=8) for u, f in enumerate(c.features)]
-        self.ax_net.set_title("each unit's output over the plane", fontsize=9, pad=30)
+        self.ax_net.set_title("each unit's output over the plane", fontsize=9)
 
         for bars in self._bars:
             bars.remove()
@@ -223,7 +224,7 @@ class TrainingPlayground(Explorer):
         step = TILE_GRID + TILE_GAP
         self.mosaic.set_extent((-0.5, (len(c.hidden) + 2) * step - 0.5, rows * step - 0.5, -0.5))
         self.ax_net.set_xlim(-0.5 - 2.5 * TILE_GRID, (len(c.hidden) + 2) * step)
-        self.ax_net.set_ylim(max(rows, 4) * step, -0.5)
+        self.ax_net.set_ylim(max(rows, 4) * step, -0.5 - LABEL_ROOM)
         x_max, y_max = self._static_key[-2:]
         self.ax_loss.set_xlim(0, x_max)
         self.ax_loss.set_ylim(0, y_max)

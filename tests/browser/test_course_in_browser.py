@@ -320,9 +320,13 @@ def test_training_playground(lectures, artifacts, timings):
     nb.watch(index)
     nb.settle(index)
     width = start.shape[1]
+    # (rows, columns) of the screenshot: the decision surface on the left, the map of units in the middle
     surface, network = (slice(None), slice(0, 3 * width // 8)), (slice(None), slice(3 * width // 8, 2 * width // 3))
     per_frame = nb.kernel_eval("playground.steps_per_frame")
-    button = lambda name: nb.panel.get_by_role("button", name=name, exact=True)  # noqa: E731
+
+    def button(name: str):
+        return nb.panel.get_by_role("button", name=name, exact=True)
+
     assert shown_updates(nb) == 0
 
     # Play: the counter runs and the surface changes; updates/s and frames/s as the browser sees them.
