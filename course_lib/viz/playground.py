@@ -127,6 +127,7 @@ class TrainingPlayground(Explorer):
         self.ax_norms.yaxis.set_minor_formatter(NullFormatter())
         self.ax_norms.set_title("per layer: ‖W‖ and ‖∂L/∂W‖", fontsize=9)
         self._bars: tuple = ()
+        self._surface_legend = None
         self.animate(self.image, self.train_points, self.test_points, self.mosaic, self.train_curve,
                      self.test_curve)
 
@@ -219,7 +220,10 @@ class TrainingPlayground(Explorer):
         self.ax_surface.set_title(f"{c.dataset}: {what}", fontsize=10)
         handles = [Line2D([], [], ls="", marker="o", mfc="0.55", mec=edge, label=f"{label}")
                    for edge, label in (("white", "train"), ("black", "test"))[:1 + self.show_test.value]]
-        self.ax_surface.legend(handles=handles, loc="upper right", fontsize=7, framealpha=0.8)
+        self._moving = [a for a in self._moving if a is not self._surface_legend]
+        # Moving, though it never moves: the surface is, and a static legend would lie under it.
+        self._surface_legend = self.ax_surface.legend(handles=handles, loc="upper right", fontsize=7, framealpha=0.8)
+        self.animate(self._surface_legend)
         rows = max(len(c.features), *c.hidden, 1)
         step = TILE_GRID + TILE_GAP
         self.mosaic.set_extent((-0.5, (len(c.hidden) + 2) * step - 0.5, rows * step - 0.5, -0.5))
