@@ -28,9 +28,10 @@ What a subclass gets, so it only computes and moves artists:
 - **frames that survive dropped frames.** ipympl's front end loads each frame into one image
   element, so a frame that arrives while the previous one still decodes replaces it unseen; a
   diff frame then lands on an older picture (a new surface's paths over the old surface). So
-  every frame repaints what the last ``RESEND_FRAMES`` frames changed too (``_send``): a run of
-  lost frames (a widget that plays outpaces a busy browser) heals itself, and a full redraw
-  goes out as a whole image, which leaves nothing of any older picture.
+  every frame repaints what the frames of the last ``RESEND_SECONDS`` (and at least the last
+  ``RESEND_FRAMES``) changed too (``_send``): a run of lost frames (a widget that plays outpaces
+  a busy browser) heals itself, and a full redraw goes out as a whole image, which leaves nothing
+  of any older picture.
 - **browser echoes.** A value set from Python comes back from the browser put on the slider's
   step grid; ``is_echo(change)`` tells such an echo from a student's move, so a widget can ignore it
   instead of sending another frame right behind the last one.
@@ -45,6 +46,7 @@ computation in pure functions (``course_lib.scratch``) that a test can call with
 from __future__ import annotations
 
 import math
+import time
 from collections import deque
 from collections.abc import Sequence
 
@@ -54,7 +56,9 @@ from matplotlib.ticker import MaxNLocator
 
 from course_lib.viz.figures import live_figure
 
-RESEND_FRAMES = 3  # every frame repaints the pixels the last 3 frames changed: up to 3 lost in a row heal
+# Every frame repaints the pixels that the frames of the last 3 s changed, and those of at least the last 3
+# frames: a browser that stalls for up to 3 s while a widget plays (and drops every frame but the last) heals.
+RESEND_SECONDS, RESEND_FRAMES = 3.0, 3
 
 
 class Explorer:
@@ -70,7 +74,8 @@ class Explorer:
         self._moving: list[Artist] = []
         self._background = None     # the static part of the last full frame, for blitting
         self._frame_before = None   # the frame sent before the browser's latest one (H, W) uint32
-        self._recent_changes: deque = deque(maxlen=RESEND_FRAMES)  # (H, W) bool: where each recent frame changed
+        self._recent_changes: deque = deque()  # (time, (H, W) bool): when and where each recent frame changed
+        self._changed_count = None  # (H, W): how many of the recent frames changed each pixel
         self.fig.canvas.on_msg(self._on_canvas_msg)
         self.fig.canvas.mpl_connect("draw_event", self._on_draw)
 
@@ -104,18 +109,23 @@ class Explorer:
 
         ipympl sends the pixels that differ from the last frame (a diff frame: the rest is
         transparent). Its front end drops a frame that a newer one overtakes while it decodes, so
-        here the last frame (H, W) counts as different wherever one of the last ``RESEND_FRAMES``
-        frames changed a pixel: with or without the dropped frames, the browser's picture becomes
-        the kernel's.
+        here the last frame (H, W) counts as different wherever one of the recent frames (those of
+        the last ``RESEND_SECONDS``, at least ``RESEND_FRAMES``) changed a pixel: with or without
+        the dropped frames, the browser's picture becomes the kernel's.
         """
         canvas = self.fig.canvas
         last = canvas._last_buff  # ipympl's copy of the last frame sent (uint32 RGBA per pixel)
         if self._frame_before is None or self._frame_before.shape != last.shape:
             self._recent_changes.clear()  # a new size: ipympl sends a whole image anyway
+            self._changed_count = np.zeros(last.shape, dtype=np.int32)
         else:
-            self._recent_changes.append(self._frame_before != last)
+            now, changed = time.monotonic(), self._frame_before != last
+            self._recent_changes.append((now, changed))
+            self._changed_count += changed  # a running count: no union over every recent frame per frame
+            while len(self._recent_changes) > RESEND_FRAMES and now - self._recent_changes[0][0] > RESEND_SECONDS:
+                self._changed_count -= self._recent_changes.popleft()[1]
             # 0 is transparent black, which an opaque frame never holds: these pixels go out again.
-            canvas._last_buff = np.where(np.logical_or.reduce(self._recent_changes), np.uint32(0), last)
+            canvas._last_buff = np.where(self._changed_count > 0, np.uint32(0), last)
         self._frame_before = last
         paint()
 
