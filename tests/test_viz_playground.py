@@ -52,6 +52,29 @@ def test_reset_draws_the_same_run_again(pg):
     np.testing.assert_array_equal(first["train"], again["train"])
 
 
+def test_reset_shows_the_first_frame_again(pg):
+    first = pg.snapshot_png()
+    pg.step(300)  # past 64 updates: the loss axis widened
+    assert pg.ax_loss.get_xlim()[1] > 64 and pg.snapshot_png() != first
+    pg.reset_button.click()
+    assert pg.ax_loss.get_xlim() == (0, 64) and pg.snapshot_png() == first
+
+
+def test_the_legend_shows_over_the_live_surface(pg):
+    pg._on_canvas_msg(pg.fig.canvas, {"type": "initialized"}, [])  # the browser shows it: frames are blitted
+    pg.redraw()
+
+    def legend_pixels() -> np.ndarray:
+        pg.step(0)  # a blitted frame of the same state
+        box, buffer = pg.ax_surface.get_legend().get_window_extent(), np.asarray(pg.fig.canvas.buffer_rgba())
+        rows = slice(int(buffer.shape[0] - box.y1), int(buffer.shape[0] - box.y0))
+        return buffer[rows, int(box.x0):int(box.x1), :3].astype(int)
+
+    shown = legend_pixels()
+    pg.ax_surface.get_legend().set_visible(False)
+    assert np.abs(shown - legend_pixels()).max() > 100, "the surface covers its legend"
+
+
 def test_data_controls_redraw_the_points_and_reset(pg):
     pg.step(20)
     points = pg.train_points.get_offsets().copy()

@@ -14,6 +14,7 @@ import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from course_lib.viz.loss_surface import LossSurfaceExplorer  # noqa: E402
+from course_lib.viz.playground import TrainingPlayground  # noqa: E402
 from course_lib.viz.widget import Explorer  # noqa: E402
 
 
@@ -64,6 +65,23 @@ def test_a_frame_overtaken_by_the_next_does_not_leave_the_old_surface_on_screen(
     shown = browser.show(dropped=frozenset({new_surface}))
     assert np.array_equal(shown, browser.kernel()), "the browser kept the saddle under the quadratic's paths"
     assert np.array_equal(browser.show(), browser.kernel())  # and nothing is lost when no frame is dropped
+
+
+def test_frames_lost_in_a_row_while_playing_heal_and_a_full_redraw_leaves_no_old_picture():
+    pg = TrainingPlayground(dataset="xor", hidden=(4,), lr=0.1, steps_per_frame=20)
+    browser = Browser(pg)
+    pg.redraw()
+    for _ in range(3):
+        pg.step()  # blitted frames: the curves and the surface move
+    pg.step(100)  # past 64 updates the loss axis widens: a full redraw, every tick label moves
+    full = len(browser.frames) - 1
+    assert browser.frames[full][0] == "full", "a full redraw must go out as a whole image"
+    for _ in range(8):
+        pg.step()
+    # The browser was busy: the full redraw and the seven frames behind it never showed.
+    shown = browser.show(dropped=frozenset(range(full, full + 8)))
+    assert np.array_equal(shown, browser.kernel()), "old tick labels or curves stayed on screen"
+    assert np.array_equal(browser.show(), browser.kernel())
 
 
 def test_a_browser_echo_of_the_new_start_sends_no_frame(explorer_in_browser):

@@ -43,6 +43,7 @@ OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "SGD + momentum 0.9", "adam": "Ada
 ACTIVATION_LABELS = {"relu": "ReLU", "tanh": "tanh", "sigmoid": "sigmoid", "linear": "linear",
                      "leaky_relu": "Leaky ReLU", "elu": "ELU"}
 SURFACE_GRID, TILE_GRID, TILE_GAP = 80, 16, 4  # pixels per side: the output surface, a unit's tile, between tiles
+LABEL_ROOM = 1.5 * TILE_GRID  # above the tiles, inside the map's axes: the slanted level names (the layout is frozen)
 CMAP = colormaps["RdBu_r"]  # blue = class 0 / negative, red = class 1 / positive
 PALE = ListedColormap(0.3 + 0.7 * CMAP(np.linspace(0.12, 0.88, 256))[:, :3])  # the surface: the points stand out on it
 NORM_RANGE = (1e-4, 1e2)
@@ -74,7 +75,7 @@ class TrainingPlayground(Explorer):
     """
 
     def __init__(self, config: Config | None = None, steps_per_frame: int = 10,
-                 figsize: tuple[float, float] = (10.5, 4.4), **settings) -> None:
+                 figsize: tuple[float, float] = (9.5, 4.2), **settings) -> None:
         import ipywidgets as widgets
 
         super().__init__(figsize=figsize)
@@ -88,9 +89,7 @@ class TrainingPlayground(Explorer):
         self._build_controls(widgets)
         self._architecture = None
         self.draw()
-        # Lay the figure out once, then freeze it: constrained layout would cost most of every full frame.
-        self.fig.draw_without_rendering()
-        self.fig.set_layout_engine("none")
+        self.freeze_layout()  # constrained layout would cost most of every full frame
 
     # --- figure ------------------------------------------------------------------------------
 
@@ -126,6 +125,7 @@ class TrainingPlayground(Explorer):
         self.ax_norms.yaxis.set_minor_formatter(NullFormatter())
         self.ax_norms.set_title("per layer: ‖W‖ and ‖∂L/∂W‖", fontsize=9)
         self._bars: tuple = ()
+        self._surface_legend = None
         self.animate(self.image, self.train_points, self.test_points, self.mosaic, self.train_curve,
                      self.test_curve)
 
@@ -136,11 +136,12 @@ class TrainingPlayground(Explorer):
         c, step = self.model.config, TILE_GRID + TILE_GAP
         self._architecture = (c.features, c.hidden)
         columns = ["inputs", *[f"layer {i + 1}" for i in range(len(c.hidden))], "output"]
-        self._net_texts = [self.ax_net.text(k * step + TILE_GRID / 2, -2, name, ha="center", va="bottom", fontsize=8)
-                           for k, name in enumerate(columns)]
+        # Slanted: with three or more hidden layers, level names would run into each other.
+        self._net_texts = [self.ax_net.text(k * step + TILE_GRID / 4, -2, name, ha="left", va="bottom", fontsize=8,
+                                            rotation=40, rotation_mode="anchor") for k, name in enumerate(columns)]
         self._net_texts += [self.ax_net.text(-2, u * step + TILE_GRID / 2, FEATURES[f].label, ha="right",
                                              va="center", fontsize=8) for u, f in enumerate(c.features)]
-        self.ax_net.set_title("each unit's output over the plane", fontsize=9, pad=18)
+        self.ax_net.set_title("each unit's output over the plane", fontsize=9)
 
         for bars in self._bars:
             bars.remove()
@@ -217,12 +218,15 @@ class TrainingPlayground(Explorer):
         self.ax_surface.set_title(f"{c.dataset}: {what}", fontsize=10)
         handles = [Line2D([], [], ls="", marker="o", mfc="0.55", mec=edge, label=f"{label}")
                    for edge, label in (("white", "train"), ("black", "test"))[:1 + self.show_test.value]]
-        self.ax_surface.legend(handles=handles, loc="upper right", fontsize=7, framealpha=0.8)
+        self._moving = [a for a in self._moving if a is not self._surface_legend]
+        # Moving, though it never moves: the surface is, and a static legend would lie under it.
+        self._surface_legend = self.ax_surface.legend(handles=handles, loc="upper right", fontsize=7, framealpha=0.8)
+        self.animate(self._surface_legend)
         rows = max(len(c.features), *c.hidden, 1)
         step = TILE_GRID + TILE_GAP
         self.mosaic.set_extent((-0.5, (len(c.hidden) + 2) * step - 0.5, rows * step - 0.5, -0.5))
         self.ax_net.set_xlim(-0.5 - 2.5 * TILE_GRID, (len(c.hidden) + 2) * step)
-        self.ax_net.set_ylim(max(rows, 4) * step, -0.5)
+        self.ax_net.set_ylim(max(rows, 4) * step, -0.5 - LABEL_ROOM)
         x_max, y_max = self._static_key[-2:]
         self.ax_loss.set_xlim(0, x_max)
         self.ax_loss.set_ylim(0, y_max)
@@ -350,8 +354,9 @@ class TrainingPlayground(Explorer):
         self.draw()
 
     def reset(self) -> None:
-        """Start the same run again: the seeded initial weights, update 0."""
+        """Start the same run again: the seeded initial weights, update 0, and the first frame's loss axis."""
         self.model.reset()
+        self._static_key = None  # the loss axis grew with the run: start it again at 64 updates
         self.draw()
 
     def export(self) -> str:

@@ -30,8 +30,10 @@ What a subclass gets, so it only computes and moves artists:
 - **frames that survive dropped frames.** ipympl's front end loads each frame into one image
   element, so a frame that arrives while the previous one still decodes replaces it unseen; a
   diff frame then lands on an older picture (a new surface's paths over the old surface). So
-  every frame repaints what its ``HEAL`` predecessors changed too (``_send``): that many lost
-  frames in a row heal themselves (a blitted frame is quick, so a burst of them can lose several).
+  every frame repaints what the frames of the last ``RESEND_SECONDS`` (and at least the last
+  ``RESEND_FRAMES``) changed too (``_send``): a run of lost frames (a widget that plays outpaces
+  a busy browser) heals itself, and a full redraw goes out as a whole image, which leaves nothing
+  of any older picture.
 - **a fixed layout.** ``freeze_layout()`` lays the figure out once; constrained layout would
   otherwise measure every label again on each full frame.
 - **browser echoes.** A value set from Python comes back from the browser put on the slider's
@@ -48,6 +50,7 @@ computation in pure functions (``course_lib.scratch``) that a test can call with
 from __future__ import annotations
 
 import math
+import time
 from collections import deque
 from collections.abc import Sequence
 
@@ -57,7 +60,9 @@ from matplotlib.ticker import MaxNLocator
 
 from course_lib.viz.figures import live_figure
 
-HEAL = 3  # a frame repaints what the 3 frames before it changed: 3 dropped frames in a row heal
+# Every frame repaints the pixels that the frames of the last 3 s changed, and those of at least the last 3
+# frames: a browser that stalls for up to 3 s while a widget plays (and drops every frame but the last) heals.
+RESEND_SECONDS, RESEND_FRAMES = 3.0, 3
 
 
 class Explorer:
@@ -72,7 +77,9 @@ class Explorer:
         self._live = False          # True once the browser displays the canvas
         self._moving: list[Artist] = []
         self._background = None     # the static part of the last full frame, for blitting
-        self._earlier_frames: deque[np.ndarray] = deque(maxlen=HEAL)  # frames (H, W) uint32 before the last one
+        self._frame_before = None   # the frame sent before the browser's latest one (H, W) uint32
+        self._recent_changes: deque = deque()  # (time, (H, W) bool): when and where each recent frame changed
+        self._changed_count = None  # (H, W): how many of the recent frames changed each pixel
         self.fig.canvas.on_msg(self._on_canvas_msg)
         self.fig.canvas.mpl_connect("draw_event", self._on_draw)
 
@@ -115,6 +122,7 @@ class Explorer:
             self._draw_moving()
             self._send(lambda: canvas.blit(self.fig.bbox))
         else:
+            canvas._force_full = True  # a whole image: static parts moved, so no older picture may show through
             self._send(canvas.draw)  # fires draw_event: a new background is saved, animated artists drawn on it
 
     def _send(self, paint) -> None:
@@ -122,18 +130,24 @@ class Explorer:
 
         ipympl sends the pixels that differ from the last frame (a diff frame: the rest is
         transparent). Its front end drops a frame that a newer one overtakes while it decodes, so
-        here the last frame (H, W) counts as different wherever it differs from any of the ``HEAL``
-        frames before it: whichever of them the browser shows, its picture becomes the kernel's.
+        here the last frame (H, W) counts as different wherever one of the recent frames (those of
+        the last ``RESEND_SECONDS``, at least ``RESEND_FRAMES``) changed a pixel: with or without
+        the dropped frames, the browser's picture becomes the kernel's.
         """
         canvas = self.fig.canvas
         last = canvas._last_buff  # ipympl's copy of the last frame sent (uint32 RGBA per pixel)
-        changed = np.zeros(last.shape, dtype=bool)
-        for earlier in self._earlier_frames:
-            if earlier.shape == last.shape:
-                changed |= earlier != last
-        # 0 is transparent black, which an opaque frame never holds: these pixels go out again.
-        canvas._last_buff = np.where(changed, np.uint32(0), last)
-        self._earlier_frames.append(last)
+        if self._frame_before is None or self._frame_before.shape != last.shape:
+            self._recent_changes.clear()  # a new size: ipympl sends a whole image anyway
+            self._changed_count = np.zeros(last.shape, dtype=np.int32)
+        else:
+            now, changed = time.monotonic(), self._frame_before != last
+            self._recent_changes.append((now, changed))
+            self._changed_count += changed  # a running count: no union over every recent frame per frame
+            while len(self._recent_changes) > RESEND_FRAMES and now - self._recent_changes[0][0] > RESEND_SECONDS:
+                self._changed_count -= self._recent_changes.popleft()[1]
+            # 0 is transparent black, which an opaque frame never holds: these pixels go out again.
+            canvas._last_buff = np.where(self._changed_count > 0, np.uint32(0), last)
+        self._frame_before = last
         paint()
 
     @staticmethod

@@ -34,7 +34,7 @@ def artifacts():
 
 @pytest.fixture(scope="session")
 def timings(artifacts):
-    """Every widget test appends its Timing rows; the table is written when the session ends."""
+    """Every widget test appends its Timing (and Rate) rows; the tables are written when the session ends."""
     rows: list[Timing] = []
     yield rows
     write_report(artifacts, rows)

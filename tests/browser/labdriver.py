@@ -196,6 +196,15 @@ class Timing:
     ms: list[float] = field(default_factory=list)
 
 
+@dataclass
+class Rate:
+    """A rate one widget sustained while it ran by itself (updates/s or frames/s while playing)."""
+
+    widget: str
+    measure: str
+    value: float
+
+
 class Notebook:
     """One notebook open in a JupyterLab page (one tab of the app); locators are scoped to its panel."""
 

@@ -8,13 +8,14 @@ kernel each) while the tests below wait for them.
 from __future__ import annotations
 
 import importlib.util
+import re
 import time
 from pathlib import Path
 
 import pytest
 from matplotlib.colors import to_rgb
 
-from labdriver import ROOT, Notebook, Timing, changed_fraction, color_pixels
+from labdriver import ROOT, Notebook, Rate, Timing, changed_fraction, color_pixels
 
 pytestmark = pytest.mark.browser
 
@@ -27,9 +28,13 @@ def rgb(color: str) -> tuple[int, int, int]:
     return tuple(round(255 * c) for c in to_rgb(color))
 
 
+WIDGET_CALLS = ("Explorer(", "TrainingPlayground(")  # the course's widgets, as a lecture's source creates them
+
+
 def has_widgets(name: str) -> bool:
-    """Whether a lecture shows a widget (an explorer), read from its source."""
-    return "Explorer(" in (ROOT / "notebooks" / name).read_text()
+    """Whether a lecture shows a widget (an explorer or the training playground), read from its source."""
+    source = (ROOT / "notebooks" / name).read_text()
+    return any(call in source for call in WIDGET_CALLS)
 
 
 def first_states(notebooks) -> None:
@@ -283,6 +288,97 @@ def test_loss_surface_explorer_redraws_each_surface(lectures, artifacts, timings
         nb.settle(quiet=0.5)  # a new surface: the frame, then the sliders' echoes (no frame)
         after = nb.screenshot(artifacts, f"05_surface_{surface}")
         assert changed_fraction(before, after, surface_panel) > 0.05, f"choosing {surface} did not redraw the surface"
+
+
+# --- the training playground: play, pause, step, reset, a control ---------------------------------
+
+PLAY_SECONDS = 4.0  # long enough for tens of frames at the goal of >= 10 frames/s
+
+
+def playground_figure(notebook: Notebook) -> int:
+    """The index among the notebook's live figures of the playground's (the one beside a "reset" button)."""
+    index = notebook.canvases().evaluate_all(
+        "figures => figures.findIndex(f => [...(f.closest('.widget-vbox')?.querySelectorAll('button') ?? [])]"
+        ".some(b => b.innerText.trim() === 'reset'))")
+    assert index >= 0, f"{notebook.path}: no live figure beside a reset button"
+    return index
+
+
+def shown_updates(notebook: Notebook) -> int:
+    """The update counter the playground shows under its buttons ("epoch E  update U  ...")."""
+    text = notebook.panel.locator(".widget-html", has_text=re.compile(r"update \d+")).first.inner_text()
+    return int(re.search(r"update (\d+)", text).group(1))
+
+
+def test_training_playground(lectures, artifacts, timings):
+    nb, widget = lectures["03_backprop.ipynb"], "03 playground"
+    nb.wait_finished(RUN_TIMEOUT)
+    nb.activate()
+    index = playground_figure(nb)
+    nb.canvases().nth(index).scroll_into_view_if_needed()
+    start = drawn_figure(nb, artifacts, "03_playground_start", index)
+    nb.watch(index)
+    nb.settle(index)
+    width = start.shape[1]
+    # (rows, columns) of the screenshot: the decision surface on the left, the map of units in the middle
+    surface, network = (slice(None), slice(0, 3 * width // 8)), (slice(None), slice(3 * width // 8, 2 * width // 3))
+    per_frame = nb.kernel_eval("playground.steps_per_frame")
+
+    def button(name: str):
+        return nb.panel.get_by_role("button", name=name, exact=True)
+
+    assert shown_updates(nb) == 0
+
+    # Play: the counter runs and the surface changes; updates/s and frames/s as the browser sees them.
+    timings.append(Timing(widget, "play (click)", [nb.act(button("▶ play").click, index)]))
+    t0, updates0 = nb.now(), shown_updates(nb)
+    time.sleep(PLAY_SECONDS)
+    t1, updates1 = nb.now(), shown_updates(nb)
+    frames = nb.frames_since(t0, index)
+    played = nb.screenshot(artifacts, "03_playground_playing", index)
+    assert updates1 > updates0, "the update counter did not advance while playing"
+    assert changed_fraction(start, played, surface) > 0.01, "the decision surface did not change while playing"
+    seconds = (t1 - t0) / 1000
+    timings.append(Timing(widget, "frame interval while playing", [b - a for a, b in zip(frames, frames[1:])]))
+    timings += [Rate(widget, "playing: updates/s", (updates1 - updates0) / seconds),
+                Rate(widget, "playing: frames/s", len(frames) / seconds)]
+
+    # Pause: the chunk under way ends, then nothing moves.
+    button("⏸ pause").click()
+    nb.settle(index)
+    paused, t_paused = shown_updates(nb), nb.now()
+    time.sleep(1.0)
+    assert shown_updates(nb) == paused and not nb.frames_since(t_paused, index), "still training after pause"
+    assert paused == nb.kernel_eval("playground.model.steps") and paused % per_frame == 0
+
+    # Step: one chunk of updates per click, and a new frame each time.
+    row = Timing(widget, "step (click)")
+    for k in range(1, 4):
+        row.ms.append(nb.act(button("step").click, index))
+        nb.settle(index)
+        assert shown_updates(nb) == paused + k * per_frame, f"step {k} did not train one chunk of {per_frame} updates"
+    timings.append(row)
+
+    # Reset: update 0 and the very first picture again.
+    timings.append(Timing(widget, "reset (click)", [nb.act(button("reset").click, index)]))
+    nb.settle(index)
+    reset = nb.screenshot(artifacts, "03_playground_reset", index)
+    assert shown_updates(nb) == 0
+    assert changed_fraction(start, reset) < 0.001, "after reset the figure differs from the first frame"
+
+    # A control: another data set redraws the surface and the points; another activation, every unit.
+    controls = {"data": ("spirals", "spirals", surface), "activation": ("ReLU", "relu", network)}
+    for label, (option, value, panel) in controls.items():
+        before = nb.screenshot(artifacts, f"03_playground_before_{label}", index)
+        name = nb.page.locator(".widget-label", has_text=re.compile(f"^{label}$"))
+        select = nb.panel.locator(".widget-dropdown", has=name)
+        chosen = nb.act(lambda: select.locator("select").select_option(label=option), index)
+        timings.append(Timing(widget, f"{label} (dropdown)", [chosen]))
+        nb.settle(index)
+        after = nb.screenshot(artifacts, f"03_playground_{label}_{value}", index)
+        assert changed_fraction(before, after, panel) > 0.02, f"{label} = {option}: the figure did not change"
+    config = nb.kernel_eval("[playground.model.config.dataset, playground.model.config.activation]")
+    assert config == [value for _, value, _ in controls.values()]
 
 
 # --- the lectures without widgets: checked last, while the widgets above were tried they trained --
