@@ -43,7 +43,10 @@ MUTANTS = {
     ],
     "01_linear_regression": [
         ("wrong_sign", "mse_grad", "return 2.0 / X.shape[0] * (X.T @ residual)",
-         "return -2.0 / X.shape[0] * (X.T @ residual)", {"test_mse_grad", "test_sgd", "test_diabetes"}),
+         "return -2.0 / X.shape[0] * (X.T @ residual)", {"test_mse_grad", "test_sgd", "test_sgd_ridge", "test_diabetes"}),
+        ("drops_last_batch", "sgd", "range(0, N, batch_size)", "range(0, N - batch_size + 1, batch_size)",
+         {"test_sgd", "test_sgd_ridge"}),
+        ("float32_weights", "sgd", "w = np.zeros(D)", "w = np.zeros(D, dtype=np.float32)", {"test_sgd"}),
     ],
 }
 
