@@ -27,6 +27,10 @@ MUTANTS = {
     "02_logistic_regression": [
         ("naive_softmax", "softmax_cross_entropy", "shifted = Z - Z.max(axis=1, keepdims=True)", "shifted = Z",
          {"test_softmax_cross_entropy"}),
+        ("drops_last_batch", "train_softmax", "range(0, N, batch_size)", "range(0, N - batch_size + 1, batch_size)",
+         {"test_train_softmax", "test_softmax_digits"}),
+        ("precision_recall_swapped", "precision_recall", "return precision, recall", "return recall, precision",
+         {"test_precision_recall"}),
     ],
     "03_backprop": [
         ("wrong_sign", "linear_backward", "return dout @ W.T, x.T @ dout, dout.sum(axis=0)",
