@@ -25,7 +25,7 @@ from pathlib import Path
 
 import nbformat
 
-from course_lib.grading import static
+from course_lib.grading import forbid, static
 from course_lib.grading.assemble import GradedCell, assemble
 from course_lib.grading.build import BuildError, read_notebook
 from course_lib.grading.cache import digest, output_key, read_signed, write_signed
@@ -63,16 +63,20 @@ def source_cells(source: nbformat.NotebookNode) -> list[tuple[str, float]]:
     ]
 
 
-def policy_of(source: nbformat.NotebookNode) -> tuple[list[str], str]:
-    """The set's forbidden functions and its policy for forbidden routes (``static.POLICIES``)."""
+def policy_of(source: nbformat.NotebookNode) -> tuple[dict, str]:
+    """What the set forbids (``{"forbid", "allow"}``, see ``forbid``) and its policy for system routes."""
     course = source.metadata.get("course", {})
     policy = course.get("routes", "flag")
     if policy not in static.POLICIES:
         raise BuildError(f"metadata course.routes: expected one of {static.POLICIES}, got {policy!r}")
-    return list(course.get("forbid", [])), policy
+    try:
+        forbidden = forbid.Forbidden.of(course)
+    except ValueError as error:
+        raise BuildError(str(error)) from None
+    return {"forbid": list(forbidden.names), "allow": list(forbidden.allow)}, policy
 
 
-def run_assembled(cells: list[GradedCell], limits: Limits, sandbox: Sandbox, forbid: list[str]) -> list[CellResult]:
+def run_assembled(cells: list[GradedCell], limits: Limits, sandbox: Sandbox, forbid: dict) -> list[CellResult]:
     with tempfile.TemporaryDirectory(prefix="course-grade-") as workdir:
         return run_cells([c.source for c in cells], [c.role for c in cells], Path(workdir), limits, sandbox, forbid)
 
@@ -80,7 +84,7 @@ def run_assembled(cells: list[GradedCell], limits: Limits, sandbox: Sandbox, for
 def reference_records(source: nbformat.NotebookNode, limits: Limits, sandbox: Sandbox) -> dict[str, list]:
     """Run the solution itself and keep what each test cell's checks recorded."""
     cells = assemble(source, source).cells
-    results = run_assembled(cells, limits, sandbox, [])
+    results = run_assembled(cells, limits, sandbox, {})
     records = {}
     for cell, result in zip(cells, results):
         if cell.role == "test":
@@ -92,16 +96,41 @@ def reference_records(source: nbformat.NotebookNode, limits: Limits, sandbox: Sa
     return records
 
 
-def student_routes(source: nbformat.NotebookNode, cells: list[GradedCell], forbid: list[str]) -> list[str]:
-    """The forbidden routes in every cell the student wrote (cells equal to the source's are not read)."""
+def student_routes(source: nbformat.NotebookNode, cells: list[GradedCell]) -> list[str]:
+    """The system routes in every cell the student wrote (cells equal to the source's are not read)."""
     theirs = {c.source for c in source.cells if c.cell_type == "code"}
-    modules = frozenset(forbid)
     found = []
     for cell in cells:
         if cell.role != "test" and cell.source not in theirs:
             where = f"answer {cell.grade_id!r}" if cell.grade_id else "a cell"
-            found += [f"{where}: {route}" for route in static.routes(cell.source, modules)]
+            found += [f"{where}: {route}" for route in static.routes(cell.source)]
     return found
+
+
+def forbidden_uses(source: nbformat.NotebookNode, cells: list[GradedCell], rules: dict) -> dict[int, list[str]]:
+    """Index of each test cell -> the forbidden uses its answer's code shows.
+
+    Cells are read in order, so a name a given cell binds (``import torch.nn.functional as F``)
+    is known in the student's cells after it. A use in an answer cell, or in a cell the student
+    added after it, costs the tests that follow that answer up to the next one.
+    """
+    theirs = {c.source for c in source.cells if c.cell_type == "code"}
+    forbidden = forbid.Forbidden(tuple(rules.get("forbid", ())), tuple(rules.get("allow", ())))
+    aliases: dict[str, str] = {}
+    costs: dict[int, list[str]] = {}
+    pending: list[str] = []
+    answer = "a cell"
+    for index, cell in enumerate(cells):
+        if cell.role == "answer":
+            answer, pending = f"answer {cell.grade_id!r}", []
+        if cell.role == "test":
+            if pending:
+                costs[index] = list(pending)
+        elif cell.source in theirs:
+            aliases.update(forbid.import_aliases(cell.source))
+        else:
+            pending += [f"{answer}: {route}" for route in forbid.uses(cell.source, forbidden, aliases)]
+    return costs
 
 
 def grade_submission(sub: Submission, sources: dict[str, nbformat.NotebookNode], references: dict[str, dict],
@@ -130,13 +159,15 @@ def grade_submission(sub: Submission, sources: dict[str, nbformat.NotebookNode],
         result.status, result.message = Status.INVALID, f"its cells cannot be read ({type(error).__name__})"
         return result
     result.diagnostics += merged.diagnostics
-    forbid, policy = policy_of(source)
-    found = student_routes(source, merged.cells, forbid)
-    outcomes = run_assembled(merged.cells, limits, sandbox, forbid)
+    rules, policy = policy_of(source)
+    found = student_routes(source, merged.cells)
+    shown = forbidden_uses(source, merged.cells, rules)
+    outcomes = run_assembled(merged.cells, limits, sandbox, rules)
     result.run, result.run_message = run_status(merged.cells, outcomes)
-    forbidden_used = sorted({name for o in outcomes for name in o.forbidden})
+    # calls the student's code made: given cells are the instructor's (their calls are not counted)
+    forbidden_used = sorted({name for c, o in zip(merged.cells, outcomes) if c.role != "given" for name in o.forbidden})
     answer_trouble = ""  # what went wrong in the answer cell a test depends on
-    for cell, outcome in zip(merged.cells, outcomes):
+    for index, (cell, outcome) in enumerate(zip(merged.cells, outcomes)):
         if cell.role == "answer":
             answer_trouble = "" if outcome.status == Status.OK else (
                 f"the answer cell {cell.grade_id!r} failed ({outcome.status}: {outcome.ename}: {outcome.evalue})")
@@ -145,9 +176,15 @@ def grade_submission(sub: Submission, sources: dict[str, nbformat.NotebookNode],
                               forbidden_used)
             if test.status == Status.ERROR and answer_trouble:
                 test.message = f"{answer_trouble}; then {test.message}"
+            if index in shown and test.status == Status.PASSED:
+                test.points, test.status = 0.0, Status.FAILED
+                test.message = f"{'; '.join(shown[index])}, which this exercise set forbids"
             result.tests.append(test)
     if forbidden_used:
         result.diagnostics.append(f"uses {', '.join(forbidden_used)}, which this exercise set forbids")
+    seen = sorted({use for uses in shown.values() for use in uses})
+    if seen:
+        result.diagnostics.append("forbidden in the code: " + "; ".join(seen))
     if found:
         result.status = Status.FLAGGED
         result.diagnostics.append("for review: " + "; ".join(found))

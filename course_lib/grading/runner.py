@@ -33,7 +33,7 @@ from typing import Any
 
 from course_lib.grading.sandbox import Limits, Sandbox, next_uid, set_limits
 from course_lib.grading.status import FATAL, Status
-from course_lib.grading.warm import Forked, judge_zygote, worker_zygote
+from course_lib.grading.warm import Forked, judge_zygote, trusted_zygote, worker_zygote
 
 ANSWER_LIMIT = 8_000_000  # bytes of one answer line; more means the channel was abused
 TEXT_LIMIT = 2_000  # characters of an error message kept
@@ -142,7 +142,7 @@ class Worker(Channel):
 
     who = "the cell"
 
-    def __init__(self, workdir: Path, limits: Limits, sandbox: Sandbox, forbid: list[str]) -> None:
+    def __init__(self, workdir: Path, limits: Limits, sandbox: Sandbox, forbid: dict) -> None:
         env = {
             "MPLBACKEND": "agg",
             "PYTHONDONTWRITEBYTECODE": "1",
@@ -156,6 +156,10 @@ class Worker(Channel):
         if sandbox.warm_workers:  # forked from the warm zygote, into walls of its own
             super().__init__(worker_zygote(env).spawn({"uid": next_uid(), "limits": asdict(limits), "forbid": forbid}))
             return
+        if sandbox.warm and sandbox.kind == "none":  # trusted code: forked warm, without walls
+            super().__init__(trusted_zygote({**os.environ, **env}).spawn(
+                {"workdir": str(workdir), "limits": asdict(limits), "forbid": forbid}))
+            return
         argv = [sys.executable, "-m", "course_lib.grading.worker", json.dumps(forbid)]
         if sandbox.kind == "none":  # the grader's own environment, in a host folder
             env = {**os.environ, **env, "HOME": str(workdir), "MPLCONFIGDIR": str(workdir / ".mpl")}
@@ -163,10 +167,13 @@ class Worker(Channel):
                                     env if sandbox.kind == "none" else {"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
                                     lambda: set_limits(limits, sandbox.limits_processes)))
 
-    def run(self, source: str, timeout: float) -> dict[str, Any]:
-        """Send one cell and wait for its answer; raise WorkerDied on timeout, death or a bad answer."""
+    def run(self, source: str, timeout: float, given: bool = False) -> dict[str, Any]:
+        """Send one cell and wait for its answer; raise WorkerDied on timeout, death or a bad answer.
+
+        ``given``: the instructor's own cell, whose calls of forbidden functions are not the student's.
+        """
         nonce = secrets.token_hex(16)
-        self.send(json.dumps({"source": source, "nonce": nonce}).encode())
+        self.send(json.dumps({"source": source, "nonce": nonce, "given": given}).encode())
         answer = parse_answer(self.read_line(time.monotonic() + timeout, timeout), nonce)
         if answer is None:
             raise WorkerDied(Status.CRASHED, "the cell wrote something other than the grader's answer on its channel")
@@ -304,7 +311,7 @@ class Session:
     fetched from the worker before a test (or given) cell that uses it runs in the judge.
     """
 
-    def __init__(self, workdir: Path, limits: Limits, sandbox: Sandbox, forbid: list[str]) -> None:
+    def __init__(self, workdir: Path, limits: Limits, sandbox: Sandbox, forbid: dict) -> None:
         self.args = workdir, limits, sandbox, forbid
         self.owner: dict[str, str] = {}
         self._judge_dir = tempfile.TemporaryDirectory(prefix="course-judge-")  # no sandbox can write here
@@ -320,7 +327,7 @@ class Session:
         """Run a cell where its role says: tests in the judge, given cells in both, the rest in the worker."""
         answer = None
         if role != "test":
-            answer = self.worker.run(source, timeout)
+            answer = self.worker.run(source, timeout, given=role == "given")
             self.owner.update(dict.fromkeys(answer.get("bound", []), "worker"))
         if role in ("test", "given"):
             names = used_names(source)
@@ -351,7 +358,7 @@ def run_cells(
     workdir: Path,
     limits: Limits,
     sandbox: Sandbox,
-    forbid: list[str] = (),
+    forbid: dict | None = None,
 ) -> list[CellResult]:
     """Run every cell once, in order, restarting both processes after a fatal cell.
 
@@ -362,7 +369,7 @@ def run_cells(
     """
     results: list[CellResult] = []
     start = time.monotonic()
-    session = Session(workdir, limits, sandbox, list(forbid))
+    session = Session(workdir, limits, sandbox, forbid or {})
     try:
         for index, source in enumerate(sources):
             left = limits.notebook_seconds - (time.monotonic() - start)
@@ -372,7 +379,7 @@ def run_cells(
             test = roles[index] == "test"
             began = time.monotonic()
             try:
-                results.append(_result(session.run(source, roles[index], min(limits.cell_seconds, left)), test))
+                results.append(cell_result(session.run(source, roles[index], min(limits.cell_seconds, left)), test))
             except WorkerDied as death:
                 results.append(CellResult(death.status, ename=str(death.status), evalue=str(death),
                                           seconds=time.monotonic() - began))
@@ -399,7 +406,8 @@ def _replay(session: Session, sources, roles, results, failed: int, limits: Limi
             return  # a cell that ran fine before and dies now: give up replaying, later cells will fail
 
 
-def _result(answer: dict[str, Any], test: bool) -> CellResult:
+def cell_result(answer: dict[str, Any], test: bool) -> CellResult:
+    """A cell's answer as a CellResult; records are kept for test cells only."""
     return CellResult(
         status=Status(answer["status"]),
         ename=(answer.get("ename") or None) and answer["ename"][:200],

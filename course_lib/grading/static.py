@@ -5,7 +5,7 @@ the student wrote is parsed (after IPython's own rewriting, so ``!ls`` and ``%sy
 the ``get_ipython()`` calls they are) and every use of these is named:
 
 - imports of modules that reach the system or the interpreter's insides (ctypes, subprocess,
-  socket, ...), and of the exercise set's forbidden modules;
+  socket, ...) (the exercise set's own forbidden names are read by ``forbid``);
 - dynamic imports and dynamic code (``__import__``, ``importlib``, ``exec``, ``eval``, ``compile``);
 - process, file-system and descriptor calls (``os.system``, ``os.fork``, ``open``, ``Path.read_text``);
 - introspection that reaches other frames or functions' insides (``sys._getframe``, ``f_back``,
@@ -64,17 +64,16 @@ def python_source(cell_source: str) -> str:
         return cell_source
 
 
-def routes(cell_source: str, forbidden_modules: frozenset[str] = frozenset()) -> list[Route]:
+def routes(cell_source: str) -> list[Route]:
     """Every forbidden route in one cell, in order of appearance (none if the cell does not parse)."""
     try:
         tree = ast.parse(python_source(cell_source))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
     found: list[Route] = []
-    modules = SYSTEM_MODULES | set(forbidden_modules)
     try:
         for node in ast.walk(tree):
-            found += _node_routes(node, modules)
+            found += _node_routes(node, SYSTEM_MODULES)
     except RecursionError:
         found.append(Route("code nested too deeply to read", 1))
     return sorted(set(found), key=lambda r: (r.line, r.what))

@@ -1,9 +1,11 @@
 """The process that runs a student's notebook cells for the grader: one fresh IPython shell per submission.
 
-Started by ``runner.Worker`` (inside the sandbox) as ``python -m course_lib.grading.worker FORBID_JSON``.
+Started by ``runner.Worker`` (inside the sandbox) as ``python -m course_lib.grading.worker FORBID_JSON``
+(``{"forbid": [...], "allow": [...]}``, see ``forbid``).
 It reads one JSON request per line on stdin and answers one JSON line on stdout:
 
-- a cell ``{"source", "nonce"}``: it runs the cell and answers
+- a cell ``{"source", "nonce", "given"}`` (``given``: the instructor's own cell, whose calls are
+  not the student's): it runs the cell and answers
   ``{"nonce", "status": "ok" | "error", "ename", "evalue", "stdout", "forbidden", "bound"}``,
   ``bound`` naming the variables the cell (re)bound;
 - an operation from the test process (``remote``): ``{"id", "op": "apply" | "names", ...}``, answered
@@ -52,40 +54,103 @@ class CappedText(io.TextIOBase):
         return "".join(self.parts) + tail
 
 
-def watch_forbidden(names: list[str], used: list[str]) -> None:
-    """Wrap each forbidden function ('torch.nn.functional.conv2d') so a call from a cell is reported.
+CELL_CODE = "<ipython-input-"  # how IPython names the code of a cell: <ipython-input-NUMBER-HASH>
 
-    A forbidden module ('torch.autograd') has its ``grad`` and ``backward`` entry points watched.
+
+def watch_forbidden(forbid: dict, used: list[str], given: set[int]) -> None:
+    """Wrap every forbidden function so that a call from a student's cell is reported in ``used``.
+
+    ``forbid`` is ``{"forbid": [...], "allow": [...]}`` as in a set's metadata (see ``forbid``):
+    a forbidden function is wrapped where it lives, a forbidden class has its ``__init__``
+    wrapped, a forbidden module (and, for a package of the course, every module under it) has
+    every public function and class in it wrapped, ``torch.Tensor.softmax`` wraps the tensor method. A call
+    counts when it comes straight from a student's cell (through the forbidden module's own
+    code at most), not from one of ``given`` (the numbers of the cells the student was given):
+    so a library calling another (``torch.tensor`` using ``torch.autograd`` inside), or a helper
+    the set provides, does not.
     """
+    from course_lib.grading.forbid import Forbidden
+
+    forbidden = Forbidden.of(forbid if isinstance(forbid, dict) else {"forbid": list(forbid)})
+    for name in forbidden.names:
+        for owner, attr, label in _targets(name):
+            within = forbidden.match(label)
+            if within:
+                _wrap(owner, attr, label, within, used, given)
+
+
+def _targets(dotted: str) -> list[tuple[Any, str, str]]:
+    """(owner, attribute, label) of everything ``dotted`` names: a function, a class, a module's contents."""
     import importlib
+    import inspect
+    import pkgutil
     import types
 
-    for dotted in names:
-        module_name, _, attr = dotted.rpartition(".")
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):  # the longest importable prefix, then attributes
         try:
-            owner = importlib.import_module(module_name)
-        except ImportError:
+            target = importlib.import_module(".".join(parts[:cut]))
+        except Exception:  # noqa: BLE001 - not a module (or not installed): try a shorter prefix
             continue
-        target = getattr(owner, attr, None)
-        if isinstance(target, types.ModuleType):
-            for entry in ("grad", "backward"):
-                if hasattr(target, entry):
-                    _wrap(target, entry, dotted, used)
-        elif callable(target):
-            _wrap(owner, attr, dotted, used)
+        owner = None
+        for attr in parts[cut:]:
+            owner, target = target, getattr(target, attr, None)
+        break
+    else:
+        return []
+    if not isinstance(target, types.ModuleType):
+        return [(owner, parts[-1], dotted)] if owner is not None and callable(target) else []
+    modules = [target]
+    if hasattr(target, "__path__") and dotted.startswith("course_lib."):  # our own package: every module under it
+        for info in pkgutil.walk_packages(target.__path__, target.__name__ + "."):
+            try:
+                modules.append(importlib.import_module(info.name))
+            except Exception:  # noqa: BLE001 - a module that does not import cannot be used either
+                continue
+    top = dotted.split(".")[0]
+    found = []
+    for module in modules:
+        for attr, value in list(vars(module).items()):
+            home = getattr(value, "__module__", None) or top
+            if attr.startswith("_") or isinstance(value, types.ModuleType) or not callable(value):
+                continue
+            if home.split(".")[0] == top and not (inspect.isclass(value) and not home.startswith(module.__name__)):
+                found.append((module, attr, f"{module.__name__}.{attr}"))
+    return found
 
 
-def _wrap(owner: Any, attr: str, label: str, used: list[str]) -> None:
-    original = getattr(owner, attr)
+def _wrap(owner: Any, attr: str, label: str, within: str, used: list[str], given: set[int]) -> None:
+    import inspect
+
+    original = getattr(owner, attr, None)
+    if original is None or getattr(original, "__course_watched__", False):
+        return
+    if inspect.isclass(original):  # a class: watch its construction, when it defines how
+        if "__init__" not in vars(original) or getattr(original.__init__, "__course_watched__", False):
+            return
+        owner, attr, original = original, "__init__", original.__init__
 
     def watched(*args: Any, **kwargs: Any) -> Any:
-        caller = sys._getframe(1).f_code.co_filename
-        if caller.startswith("<ipython-input"):  # how IPython names the code of a cell
+        if _from_student(sys._getframe(1), within, given):
             used.append(label)
         return original(*args, **kwargs)
 
     watched.__wrapped__ = original
-    setattr(owner, attr, watched)
+    watched.__course_watched__ = True
+    try:
+        setattr(owner, attr, watched)
+    except (TypeError, AttributeError):  # a type defined in C: its construction cannot be watched here
+        pass
+
+
+def _from_student(frame: Any, within: str, given: set[int]) -> bool:
+    """Whether ``frame`` (past any frames of the module ``within`` itself) is the code of a student's cell."""
+    while frame is not None and str(frame.f_globals.get("__name__", "")).startswith(within + "."):
+        frame = frame.f_back
+    if frame is None or not frame.f_code.co_filename.startswith(CELL_CODE):
+        return False
+    number = frame.f_code.co_filename[len(CELL_CODE):].split("-")[0]
+    return not (number.isdigit() and int(number) in given)
 
 
 def _private_streams() -> tuple[Any, Any]:
@@ -191,7 +256,7 @@ class Callback:
         return wire.decode(reply.get("value"), objects.resolve)
 
 
-def main(forbid: list[str] | None = None) -> None:
+def main(forbid: dict | list | None = None) -> None:
     """Serve cells on stdin/stdout; ``forbid`` comes from the command line unless a zygote passes it."""
     requests, answers = _private_streams()
     if forbid is None:
@@ -204,7 +269,8 @@ def main(forbid: list[str] | None = None) -> None:
     shell.showtraceback = lambda *a, **k: None  # errors are reported through the answer channel
     shell.enable_matplotlib = lambda gui=None: ("agg", "agg")  # %matplotlib of any kind: draw nowhere
     used: list[str] = []
-    watch_forbidden(forbid, used)
+    given: set[int] = set()  # numbers of the cells the student was given (the instructor's own)
+    watch_forbidden(forbid, used, given)
     objects = Objects((requests, answers), shell.user_ns, used)
 
     while line := requests.readline():
@@ -214,6 +280,8 @@ def main(forbid: list[str] | None = None) -> None:
             continue
         before = bindings(shell.user_ns)
         used.clear()
+        if request.get("given"):
+            given.add(shell.execution_count)
         out = CappedText()
         sys.stdout = sys.stderr = out
         try:
