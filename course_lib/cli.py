@@ -5,6 +5,7 @@
     course grade SUBMISSIONS... --out DIR    grade a class, each notebook in a bubblewrap sandbox
     course grade SUBMISSIONS... --out DIR --shard K/N    grade only shard K of N of the students
     course grade merge SHARD_DIR... --out DIR            one class's reports from its N shards
+    course grade merge-scores OUT scores.csv             put a person's scores of written answers into OUT
     course check exercises/NN_topic.ipynb    run your self-checks before you submit
     course mutants 02 [03 ...] [--min-kill 0.95]   grade standard mistakes in the solutions' answers
 """
@@ -95,6 +96,19 @@ def _merge(args: argparse.Namespace) -> int:
         merge([Path(f) for f in args.shards], Path(args.out))
     except ValueError as error:
         print(f"course grade merge: {error}", file=sys.stderr)
+        return 2
+    print((Path(args.out) / "summary.txt").read_text(), end="")
+    print(f"grades: {Path(args.out) / 'grades.csv'}; feedback: {Path(args.out) / 'feedback'}/")
+    return 0
+
+
+def _merge_scores(args: argparse.Namespace) -> int:
+    from course_lib.grading.written import merge_scores
+
+    try:
+        merge_scores(Path(args.out), Path(args.scores))
+    except ValueError as error:
+        print(f"course grade merge-scores: {error}", file=sys.stderr)
         return 2
     print((Path(args.out) / "summary.txt").read_text(), end="")
     print(f"grades: {Path(args.out) / 'grades.csv'}; feedback: {Path(args.out) / 'feedback'}/")
@@ -216,10 +230,23 @@ def make_merge_parser() -> argparse.ArgumentParser:
     return p
 
 
+def make_merge_scores_parser() -> argparse.ArgumentParser:
+    """``course grade merge-scores``: parsed on its own, like ``merge``."""
+    p = argparse.ArgumentParser(prog="course grade merge-scores",
+                                description="Put the scores of written answers (a CSV) into a graded class's reports.")
+    p.add_argument("out", help="the output folder of `course grade`")
+    p.add_argument("scores", help="CSV with columns student, chapter, grade_id, score, comment "
+                                  "(fill in the written_scores.csv that `course grade` wrote)")
+    p.set_defaults(run=_merge_scores)
+    return p
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:2] == ["grade", "merge"]:  # a class folder named merge: pass it as ./merge
         args = make_merge_parser().parse_args(argv[2:])
+    elif argv[:2] == ["grade", "merge-scores"]:
+        args = make_merge_scores_parser().parse_args(argv[2:])
     else:
         args = make_parser().parse_args(argv)
     return args.run(args)

@@ -3,7 +3,9 @@
 - every solution passes all of its tests (the grader's reference run fails otherwise);
 - every untouched exercise grades at zero with status ok;
 - deliberately wrong solutions lose the points of exactly the tests aimed at them, so the tests
-  themselves are tested.
+  themselves are tested;
+- the solution itself, graded as a submission, earns full marks under its set's ``course.forbid``;
+  the same answers reached through the library (the course's own answers or torch) lose them.
 """
 
 from pathlib import Path
@@ -54,6 +56,24 @@ MUTANTS = {
     ],
 }
 
+# chapter -> [(submission, answer grade_id, its source, tests that must be lost)]: right answers taken
+# from the library, which the set forbids (the course's own answers are forbidden in every set)
+LIBRARY = {
+    "00_setup": [("library_star", "mse", "from course_lib.scratch.losses import *\n" + "{solution}", {"test_mse_values"})],
+    "02_logistic_regression": [
+        ("library_scratch", "stable_sigmoid",
+         "from course_lib.scratch import activations\ndef stable_sigmoid(z):\n    return activations.sigmoid(z)",
+         {"test_stable_sigmoid"}),
+    ],
+    "04_activations": [
+        ("library_scratch", "sigmoid", "from course_lib.scratch.activations import sigmoid, sigmoid_grad", {"test_sigmoid"}),
+        ("library_torch", "sigmoid",
+         "def sigmoid(x):\n    return torch.as_tensor(x).sigmoid().numpy()\n"
+         "def sigmoid_grad(x):\n    s = sigmoid(x)\n    return s * (1.0 - s)", {"test_sigmoid"}),
+    ],
+    "05_optimization": [("library_star", "momentum", "from torch.optim import *\n" + "{solution}", {"test_momentum"})],
+}
+
 
 def _answer(nb, grade_id):
     return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
@@ -74,6 +94,14 @@ def graded(tmp_path_factory):
             cell = _answer(nb, grade_id)
             assert old in cell.source, f"{chapter}: the mutant {name} no longer applies to {grade_id}"
             cell.source = cell.source.replace(old, new)
+            (classroom / name).mkdir(exist_ok=True)
+            (classroom / name / f"{chapter}.ipynb").write_text(notebook_text(nbformat.from_dict(nb)))
+        (classroom / "solution").mkdir(exist_ok=True)
+        (classroom / "solution" / f"{chapter}.ipynb").write_bytes((ROOT / "solutions" / f"{chapter}.ipynb").read_bytes())
+        for name, grade_id, source, _ in LIBRARY.get(chapter, []):
+            nb = read_notebook(ROOT / "solutions" / f"{chapter}.ipynb")
+            cell = _answer(nb, grade_id)
+            cell.source = source.replace("{solution}", cell.source)
             (classroom / name).mkdir(exist_ok=True)
             (classroom / name / f"{chapter}.ipynb").write_text(notebook_text(nbformat.from_dict(nb)))
     results = grade_class(sorted(classroom.iterdir()), ROOT / "solutions", tmp_path_factory.mktemp("out"),
@@ -97,3 +125,19 @@ def test_wrong_solution_loses_exactly_its_tests(graded, chapter, name, failing):
     result = graded[(name, chapter)]
     lost = {t.grade_id for t in result.tests if t.points < t.max_points}
     assert lost == failing, [(t.grade_id, t.status, t.message) for t in result.tests]
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_solution_earns_full_marks_under_its_forbidden_routes(graded, chapter):
+    result = graded[("solution", chapter)]
+    assert result.status == "ok", (result.message, result.diagnostics)
+    assert result.total == result.max_points, [(t.grade_id, t.message) for t in result.tests if t.points < t.max_points]
+
+
+@pytest.mark.parametrize("chapter, name, failing",
+                         [(c, m[0], m[3]) for c, ms in LIBRARY.items() for m in ms if c in CHAPTERS])
+def test_answers_taken_from_the_library_lose_their_points(graded, chapter, name, failing):
+    result = graded[(name, chapter)]
+    lost = {t.grade_id: t.message for t in result.tests if t.points < t.max_points}
+    assert failing <= set(lost), [(t.grade_id, t.status, t.message) for t in result.tests]
+    assert all("forbid" in lost[grade_id] for grade_id in failing), lost

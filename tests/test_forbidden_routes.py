@@ -122,11 +122,52 @@ def shell():
     ("z.sum().backward()", ["torch.Tensor.backward"]),  # torch.autograd forbids the tensor's backward too
     ("g = torch.autograd.grad((z * z).sum(), z)", ["torch.autograd.grad"]),
     ("from course_lib.scratch.activations import relu\nr = relu(np.ones(2))", ["course_lib.scratch.activations.relu"]),
-    ("from sklearn.linear_model import LinearRegression\nm = LinearRegression()",
-     ["sklearn.linear_model.LinearRegression"]),  # a class: its construction
+    ("from sklearn.linear_model import LinearRegression\nm = LinearRegression()\nassert isinstance(m, LinearRegression)",
+     ["sklearn.linear_model.LinearRegression"]),  # a class: its construction, and it stays a class
 ])
 def test_each_route_is_seen_at_run_time(shell, code, used):
     assert shell(code) == used
+
+
+def test_an_allowed_class_inheriting_a_forbidden_init_is_not_counted(shell, monkeypatch):
+    import sys
+    import types
+
+    layers = types.ModuleType("mylib.layers")
+    exec("class Layer:\n    def __init__(self):\n        self.cache = None\n"
+         "class Tanh(Layer):\n    pass\nclass ReLU(Layer):\n    pass", layers.__dict__)
+    for cls in ("Layer", "Tanh", "ReLU"):
+        layers.__dict__[cls].__module__ = "mylib.layers"
+    package = types.ModuleType("mylib")
+    package.layers = layers
+    monkeypatch.setitem(sys.modules, "mylib", package)
+    monkeypatch.setitem(sys.modules, "mylib.layers", layers)
+    used: list[str] = []
+    watch_forbidden({"forbid": ["mylib.layers"], "allow": ["mylib.layers.Tanh"]}, used, set())
+    shell("from mylib.layers import Tanh, ReLU\nt = Tanh()")  # the shell's own list stays empty
+    assert used == [], "Tanh is allowed, though it inherits the forbidden Layer.__init__"
+    shell("r = ReLU()")
+    assert used == ["mylib.layers.ReLU"]
+
+
+def test_a_library_imported_later_is_watched_when_it_is_imported(shell, tmp_path, monkeypatch):
+    import sys
+
+    (tmp_path / "slowlib").mkdir()
+    (tmp_path / "slowlib" / "__init__.py").write_text("")
+    (tmp_path / "slowlib" / "fit.py").write_text("def solve(x):\n    return x\nclass Model:\n    def __init__(self):\n"
+                                                 "        self.w = 0\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    used: list[str] = []
+    watch_forbidden({"forbid": ["slowlib.fit"]}, used, set())
+    assert "slowlib" not in sys.modules, "watching must not import a library nobody imported"
+    try:
+        shell("from slowlib.fit import solve, Model\ns = solve(1)\nm = Model()")
+        assert used == ["slowlib.fit.solve", "slowlib.fit.Model"]
+        assert type(sys.modules["slowlib.fit"].__loader__).__name__ == "SourceFileLoader"
+    finally:
+        for name in ("slowlib", "slowlib.fit"):
+            sys.modules.pop(name, None)
 
 
 @pytest.mark.parametrize("code", [
@@ -158,7 +199,7 @@ def test_a_graded_submission_names_what_it_used_and_which_tests_it_cost(tmp_path
     results = {r.student: r for r in grade_class([tmp_path / s for s in students], tmp_path / "solutions",
                                                  tmp_path / "out", jobs=2, limits=Limits(cell_seconds=60),
                                                  sandbox=sandbox())}
-    assert [t.points for t in results["by_hand"].tests] == [1, 2]
+    assert [t.points for t in results["by_hand"].tests] == [1, 2, 0]  # the written answer waits for a person
     runtime = results["runtime_only"].tests[1]
     assert (runtime.points, runtime.message) == (0, "uses numpy.sum, which this exercise forbids")
     static = results["static_only"].tests[1]

@@ -105,7 +105,7 @@ def _rows(results):
 def test_hostile_submission_gets_exactly_its_points_and_status(runs, name):
     *_, points, status = hostile()[name]
     result = _rows(runs["results"])[(name, f"{CHAPTER}.ipynb")]
-    got = tuple(int(t.points) for t in result.tests)
+    got = tuple(int(t.points) for t in result.tests if not t.grade_id.startswith("written_"))  # a person scores those
     assert (got, str(result.status)) == (points, status), (
         [(t.grade_id, str(t.status), t.message) for t in result.tests], result.message, result.diagnostics)
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import nbformat
 
-from course_lib.grading import forbid, static
+from course_lib.grading import forbid, static, written
 from course_lib.grading.assemble import GradedCell, assemble
 from course_lib.grading.build import BuildError, read_notebook
 from course_lib.grading.cache import digest, output_key, read_signed, write_signed
@@ -39,7 +39,7 @@ from course_lib.grading.score import score_test
 from course_lib.grading.shard import Shard, write_manifest
 from course_lib.grading.status import FATAL, Status
 
-RESULT_VERSION = 3
+RESULT_VERSION = 4
 
 
 def chapter_of(path: Path, nb: nbformat.NotebookNode, chapters: set[str]) -> tuple[str | None, str]:
@@ -56,11 +56,12 @@ def chapter_of(path: Path, nb: nbformat.NotebookNode, chapters: set[str]) -> tup
 
 
 def source_cells(source: nbformat.NotebookNode) -> list[tuple[str, float]]:
-    """(grade_id, points) of every test cell of a source notebook, in order."""
-    return [
+    """(grade_id, points) of every test cell of a source notebook, then of its written questions."""
+    tests = [
         (c.metadata["nbgrader"]["grade_id"], float(c.metadata["nbgrader"]["points"]))
         for c in source.cells if c.cell_type == "code" and cell_kind(c) == "test"
     ]
+    return tests + [(q.grade_id, q.points) for q in written.questions(source)]
 
 
 def policy_of(source: nbformat.NotebookNode) -> tuple[dict, str]:
@@ -195,6 +196,9 @@ def grade_submission(sub: Submission, sources: dict[str, nbformat.NotebookNode],
     fatal = [t for t in result.tests if t.status in FATAL]
     if fatal:
         result.message = "; ".join(f"{t.grade_id}: {t.message}" for t in fatal)
+    for question in written.questions(source):
+        result.answers[question.grade_id] = text = written.student_answer(question, student_nb)
+        result.tests.append(written.pending(question, text))
     return result
 
 
@@ -321,7 +325,10 @@ def grade_class(
     results.sort(key=lambda r: (r.student, r.notebook))
     tests = {name: source_cells(nb) for name, nb in sources.items()}
     warning = UNSAFE_WARNING if sandbox.trusted_only else ""
+    written.save_run(out, results, tests, warning)
+    written.apply_scores(results, written.kept_scores(out, results))
     write_reports(results, tests, out, warning)
+    written.write_review(results, sources, out)
     if shard:
         write_manifest(out, shard, config, everyone, tests, warning, results)
     return results

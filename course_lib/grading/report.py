@@ -7,6 +7,7 @@
     overview.csv            one row per student: a column per chapter, the chapters missing, problems
     summary.txt             the class, then each chapter with its own maximum
     feedback/STUDENT.html   one page per student: each test's result and message, never a hidden test
+                            (and ``written`` adds review/ and written_scores.csv for written answers)
     canvas.csv, moodle.csv  the overview as those gradebooks import it (``lms``)
 
 Which chapters a student should have handed in: every chapter that someone in the class handed
@@ -168,7 +169,8 @@ def summary(results: list[Result], tests: TestCells, scores: dict, warning: str 
             mean, top = sum(r.total for r in graded) / len(graded), maximum(tests, chapter)
             line += f", mean score {mean:.2f} of {points_text(top)}" + (f" ({100 * mean / top:.0f}%)" if top else "")
         lines.append(line + (f", {missing} student(s) missing it" if missing else ""))
-        failed = Counter(t.grade_id for r in graded for t in r.tests if t.status != "passed")
+        failed = Counter(t.grade_id for r in graded for t in r.tests
+                         if t.status not in (Status.PASSED, Status.NEEDS_REVIEW, Status.REVIEWED))
         if failed:
             lines.append("  tests failed most often: " + ", ".join(f"{g} ({n})" for g, n in failed.most_common(5)))
     statuses = Counter(str(r.status) for r in results if r.status != Status.OK)

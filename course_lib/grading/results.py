@@ -12,7 +12,7 @@ class TestResult:
     grade_id: str
     points: float
     max_points: float
-    status: Status  # passed | failed | error | timeout | crashed | skipped
+    status: Status  # passed | failed | error | timeout | crashed | skipped | needs review | reviewed
     message: str = ""
 
 
@@ -32,6 +32,7 @@ class Result:
     # | skipped, or None when nothing ran; ``run_message`` names the cell ("timed out after 5 s in ...")
     run: Status | None = None
     run_message: str = ""
+    answers: dict[str, str] = field(default_factory=dict)  # written answers: grade_id -> the student's text
 
     @property
     def total(self) -> float:
@@ -47,6 +48,7 @@ class Result:
         tests = [TestResult(t["grade_id"], float(t["points"]), float(t["max_points"]), Status(t["status"]),
                             str(t["message"])) for t in data["tests"]]
         run = Status(data["run"]) if data["run"] is not None else None
+        answers = {str(k): str(v) for k, v in data["answers"].items()}
         return cls(str(data["student"]), str(data["notebook"]), data["chapter"], Status(data["status"]),
                    str(data["message"]), tests, [str(d) for d in data["diagnostics"]], str(data["key"]),
-                   run, str(data["run_message"]))
+                   run, str(data["run_message"]), answers)

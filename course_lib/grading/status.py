@@ -20,6 +20,8 @@ class Status(StrEnum):
     # a test, as scored
     PASSED = "passed"
     FAILED = "failed"
+    NEEDS_REVIEW = "needs review"  # a written answer, waiting for a person's score (0 points until then)
+    REVIEWED = "reviewed"  # a written answer a person scored
     # a notebook, as found
     INVALID = "invalid"  # not a readable notebook
     UNKNOWN_CHAPTER = "unknown-chapter"  # no chapter of the course matches it

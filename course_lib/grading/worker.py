@@ -63,41 +63,107 @@ def watch_forbidden(forbid: dict, used: list[str], given: set[int]) -> None:
     ``forbid`` is ``{"forbid": [...], "allow": [...]}`` as in a set's metadata (see ``forbid``):
     a forbidden function is wrapped where it lives, a forbidden class has its ``__init__``
     wrapped, a forbidden module (and, for a package of the course, every module under it) has
-    every public function and class in it wrapped, ``torch.Tensor.softmax`` wraps the tensor method. A call
-    counts when it comes straight from a student's cell (through the forbidden module's own
-    code at most), not from one of ``given`` (the numbers of the cells the student was given):
-    so a library calling another (``torch.tensor`` using ``torch.autograd`` inside), or a helper
-    the set provides, does not.
+    every public function and class in it wrapped, ``torch.Tensor.softmax`` wraps the tensor
+    method. A call counts when it comes straight from a student's cell, not from one of ``given``
+    (the numbers of the cells the student was given): so a library calling another
+    (``torch.tensor`` using ``torch.autograd`` inside), or a helper the set provides, does not.
+
+    Only the course's own modules are imported here: a library nobody has imported yet
+    (``sklearn.linear_model`` takes seconds) is watched the moment something imports it.
     """
     from course_lib.grading.forbid import Forbidden
 
     forbidden = Forbidden.of(forbid if isinstance(forbid, dict) else {"forbid": list(forbid)})
-    for name in forbidden.names:
-        for owner, attr, label in _targets(name):
-            within = forbidden.match(label)
-            if within:
-                _wrap(owner, attr, label, within, used, given)
+
+    def watch(name: str) -> bool:
+        """Wrap what ``name`` names now; False when its module is not imported yet."""
+        found = _targets(name)
+        for owner, attr, label in found or []:
+            if forbidden.match(label):
+                _wrap(owner, attr, label, used, given, forbidden.match)
+        return found is not None
+
+    later = [name for name in forbidden.names if not watch(name)]
+    if later:
+        sys.meta_path.insert(0, _WatchOnImport(later, watch))
 
 
-def _targets(dotted: str) -> list[tuple[Any, str, str]]:
-    """(owner, attribute, label) of everything ``dotted`` names: a function, a class, a module's contents."""
+class _WatchOnImport:
+    """An import hook: after an import completes, watch the forbidden names that were waiting for it."""
+
+    def __init__(self, names: list[str], watch: Any) -> None:
+        self.waiting, self.watch = list(names), watch
+        self.depth = 0  # imports in progress: a package is watched only once it has finished loading
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        if not any(name == fullname or name.startswith(fullname + ".") for name in self.waiting):
+            return None
+        for finder in sys.meta_path:  # the spec the other finders would give, with our step after loading
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None and spec.loader is not None and hasattr(spec.loader, "exec_module"):
+                spec.loader = _Loaded(spec.loader, self)
+                return spec
+            if spec is not None:
+                return spec
+        return None
+
+    def loaded(self) -> None:
+        self.waiting = [name for name in self.waiting if not self.watch(name)]
+
+
+class _Loaded:
+    """A loader that runs the real one, then lets the hook watch what became importable."""
+
+    def __init__(self, loader: Any, hook: _WatchOnImport) -> None:
+        self.loader, self.hook = loader, hook
+
+    def create_module(self, spec: Any) -> Any:
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module: Any) -> None:
+        self.hook.depth += 1
+        try:
+            self.loader.exec_module(module)
+        finally:
+            self.hook.depth -= 1
+        module.__loader__ = module.__spec__.loader = self.loader  # as if we had never been here
+        if self.hook.depth == 0:  # torch, say, still setting itself up must not find its functions wrapped
+            self.hook.loaded()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.loader, name)
+
+
+def _targets(dotted: str) -> list[tuple[Any, str, str]] | None:
+    """(owner, attribute, label) of everything ``dotted`` names: a function, a class, a module's contents.
+
+    None when the module ``dotted`` lives in is not imported yet (the course's own are imported here).
+    """
     import importlib
     import inspect
     import pkgutil
     import types
 
     parts = dotted.split(".")
-    for cut in range(len(parts), 0, -1):  # the longest importable prefix, then attributes
+    if dotted.startswith("course_lib."):
         try:
-            target = importlib.import_module(".".join(parts[:cut]))
-        except Exception:  # noqa: BLE001 - not a module (or not installed): try a shorter prefix
+            importlib.import_module(dotted)
+        except ImportError:
+            pass  # a function or class in a module, not a module: found below
+    for cut in range(len(parts), 0, -1):  # the longest imported prefix, then attributes
+        target = sys.modules.get(".".join(parts[:cut]))
+        if target is None:
             continue
         owner = None
         for attr in parts[cut:]:
             owner, target = target, getattr(target, attr, None)
         break
     else:
-        return []
+        return None
+    if target is None and cut < len(parts):
+        return None  # e.g. sklearn is imported but sklearn.linear_model is not, yet
     if not isinstance(target, types.ModuleType):
         return [(owner, parts[-1], dotted)] if owner is not None and callable(target) else []
     modules = [target]
@@ -119,20 +185,31 @@ def _targets(dotted: str) -> list[tuple[Any, str, str]]:
     return found
 
 
-def _wrap(owner: Any, attr: str, label: str, within: str, used: list[str], given: set[int]) -> None:
+def _wrap(owner: Any, attr: str, label: str, used: list[str], given: set[int], match: Any) -> None:
+    """Replace ``owner.attr`` by a function that reports ``label`` when a student's cell calls it.
+
+    A class has its ``__init__`` replaced instead; the label is then the class being made
+    (``type(self)``), counted only when ``match`` says that class is forbidden: an allowed
+    subclass that inherits a forbidden base's ``__init__`` is not.
+    """
     import inspect
 
     original = getattr(owner, attr, None)
     if original is None or getattr(original, "__course_watched__", False):
         return
+    made = None
     if inspect.isclass(original):  # a class: watch its construction, when it defines how
         if "__init__" not in vars(original) or getattr(original.__init__, "__course_watched__", False):
             return
-        owner, attr, original = original, "__init__", original.__init__
+        cls = original
+        owner, attr, original = cls, "__init__", cls.__init__
+        made = lambda self: label if type(self) is cls else f"{type(self).__module__}.{type(self).__qualname__}"  # noqa: E731
 
     def watched(*args: Any, **kwargs: Any) -> Any:
-        if _from_student(sys._getframe(1), within, given):
-            used.append(label)
+        if _from_student(sys._getframe(1), given):
+            name = made(args[0]) if made and args else label
+            if match(name):
+                used.append(name)
         return original(*args, **kwargs)
 
     watched.__wrapped__ = original
@@ -143,11 +220,9 @@ def _wrap(owner: Any, attr: str, label: str, within: str, used: list[str], given
         pass
 
 
-def _from_student(frame: Any, within: str, given: set[int]) -> bool:
-    """Whether ``frame`` (past any frames of the module ``within`` itself) is the code of a student's cell."""
-    while frame is not None and str(frame.f_globals.get("__name__", "")).startswith(within + "."):
-        frame = frame.f_back
-    if frame is None or not frame.f_code.co_filename.startswith(CELL_CODE):
+def _from_student(frame: Any, given: set[int]) -> bool:
+    """Whether ``frame`` (the caller of a watched function) is the code of a cell the student wrote."""
+    if not frame.f_code.co_filename.startswith(CELL_CODE):
         return False
     number = frame.f_code.co_filename[len(CELL_CODE):].split("-")[0]
     return not (number.isdigit() and int(number) in given)
