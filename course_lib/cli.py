@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -137,7 +138,7 @@ def solution_path(chapter: str, solutions: Path) -> Path:
 
 
 def _mutants(args: argparse.Namespace) -> int:
-    from course_lib.grading.mutation import grade_mutants, survivor_lines, table
+    from course_lib.grading.mutation import grade_mutants, survivor_lines, table, verdicts_data
 
     solutions = Path(args.solutions) if args.solutions else find_root() / "solutions"
     chapters = args.chapters or sorted(p.stem for p in solutions.glob("*.ipynb"))
@@ -146,13 +147,15 @@ def _mutants(args: argparse.Namespace) -> int:
     try:
         paths = [solution_path(c, solutions) for c in chapters]
         for path in paths:
-            report = grade_mutants(path, args.jobs, args.timeout, operators, args.sample, args.seed)
+            report = grade_mutants(path, args.jobs, args.timeout, operators, args.sample, args.seed, args.exact)
             reports.append(report)
             print(f"{report.chapter}: {len(report.verdicts)} mutants, {len(report.survivors)} survive "
                   f"({report.seconds:.0f} s)", file=sys.stderr)
     except (ValueError, RuntimeError, OSError) as error:
         print(f"course mutants: {error}", file=sys.stderr)
         return 2
+    if args.json:
+        Path(args.json).write_text(json.dumps([verdicts_data(r) for r in reports], indent=1) + "\n")
     print(table(reports))
     for report in reports:
         lines = survivor_lines(report)
@@ -216,6 +219,9 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--operators", help="comma-separated mutation operators (default: all)")
     p.add_argument("--sample", type=int, default=None, help="grade this many mutants per chapter, chosen by --seed")
     p.add_argument("--seed", type=int, default=0, help="seed of --sample (default 0)")
+    p.add_argument("--exact", action="store_true",
+                   help="run answers in the grader's worker, as `course grade` does (slower; default: in the judge)")
+    p.add_argument("--json", help="also write every mutant and its verdict to this file")
     p.set_defaults(run=_mutants)
     return parser
 

@@ -337,7 +337,7 @@ def _apply(source: str, edits: Edits) -> str | None:
     for start, stop, new in spans:
         piece = ast.unparse(new).encode()
         plain = plain[:start] + piece + plain[stop:]
-        wrapped = piece if isinstance(new, ast.stmt) else b"(" + piece + b")"
+        wrapped = piece if isinstance(new, (ast.stmt, ast.Slice)) else b"(" + piece + b")"
         bracketed = bracketed[:start] + wrapped + bracketed[stop:]
     try:  # brackets never change the tree except where precedence needs them
         wanted = ast.dump(ast.parse(bracketed))

@@ -15,27 +15,35 @@ Speed. The chapter is parsed once. A mutant runs only the cells it needs, in ord
 the given cells, the answer cells those need, the mutated cell, the cells that use what it
 defines, and the test cells that read any of it. Each plan runs once on the solution first, and
 its mutants are compared with that run's records (``score.score_test``), so tests left out of a
-plan change nothing. Cells run in the grader's own worker and judge (``runner.Session``),
-forked warm from zygotes that have imported NumPy and PyTorch (``warm``), without a sandbox
+plan change nothing. Cells run in the grader's own processes (``runner.Session``), forked warm
+from zygotes that have imported NumPy and PyTorch (``warm``), without a sandbox
 (``Sandbox("none")``: the instructor's own code), several mutants at a time, each stopped at its
 first failing test and within a time limit (a mutant that loops forever counts as killed).
+
+By default every cell of a plan runs in one trusted judge process, answers included (no worker
+is started): the tests call the mutated functions directly instead of through the worker's
+channel, which makes a test that calls a function a few hundred times (an optimizer's path)
+several times faster. The channel hands arrays over by value and writes in-place changes back
+(``remote``), so a call behaves the same either way. ``exact=True`` (``--exact``) grades each
+mutant the way ``course grade`` grades a submission, answers in the worker, to check that claim.
 """
 
 from __future__ import annotations
 
 import ast
+import os
 import random
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import nbformat
 
 from course_lib.grading.assemble import GradedCell, assemble
 from course_lib.grading.mutants import OPERATORS, Mutant, mutants_of_cell
-from course_lib.grading.runner import Session, WorkerDied, cell_result
+from course_lib.grading.runner import Judge, Session, WorkerDied, cell_result
 from course_lib.grading.sandbox import Limits, Sandbox
 from course_lib.grading.score import score_test
 from course_lib.grading.status import Status
@@ -43,6 +51,7 @@ from course_lib.grading.status import Status
 MIN_SECONDS = 10.0  # the least time a mutant gets
 SLOWDOWN = 5.0  # a mutant may take this many times its plan's run on the solution
 TRUSTED = Sandbox("none")
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
 @dataclass(frozen=True)
@@ -190,16 +199,33 @@ def plan_cells(cells: list[GradedCell], answer: int) -> tuple[int, ...]:
 # Running a plan
 # ---------------------------------------------------------------------------
 
+class JudgeAlone:
+    """Every cell in one trusted judge process, answers included: a ``Session`` without its worker.
+
+    With no worker, nothing is fetched from one, so the tests call the answer's functions directly.
+    """
+
+    def __init__(self, workdir: Path) -> None:
+        self.judge = Judge(workdir, warm=TRUSTED.warm)
+
+    def run(self, source: str, role: str, timeout: float) -> dict:
+        return self.judge.run(None, source, [], timeout)  # no names to install: no call to relay
+
+    def cleanup(self) -> None:
+        self.judge.close()
+
+
 def run_plan(cells: list[GradedCell], plan: tuple[int, ...], answer: int, source: str, limits: Limits,
-             reference: dict[str, list] | None) -> tuple[str, str, dict[str, list]]:
+             reference: dict[str, list] | None, exact: bool = False) -> tuple[str, str, dict[str, list]]:
     """Run the plan's cells with ``source`` in the answer cell; (killed or survived, why, records).
 
     With a reference, the run stops at the first test that would lose points. Without one (the
-    solution's own run), every test's records are returned.
+    solution's own run), every test's records are returned. ``exact``: answers run in the worker,
+    as in ``course grade``; else every cell runs in the judge (see the module docstring).
     """
     records: dict[str, list] = {}
     with tempfile.TemporaryDirectory(prefix="course-mutant-") as workdir:
-        session = Session(Path(workdir), limits, TRUSTED, [])
+        session = Session(Path(workdir), limits, TRUSTED, []) if exact else JudgeAlone(Path(workdir))
         start = time.monotonic()
         try:
             for index in plan:
@@ -232,13 +258,13 @@ def _where(cell: GradedCell) -> str:
     return f"{cell.role} {cell.grade_id!r}" if cell.grade_id else f"a {cell.role} cell"
 
 
-def make_plan(cells: list[GradedCell], answer: int, limits: Limits) -> Plan:
+def make_plan(cells: list[GradedCell], answer: int, limits: Limits, exact: bool = False) -> Plan:
     """The answer's plan, run once on the solution: its records are what mutants are compared with."""
     indices = plan_cells(cells, answer)
     if not indices:
         return Plan(answer, (), {}, 0.0)
     began = time.monotonic()
-    status, why, records = run_plan(cells, indices, answer, cells[answer].source, limits, None)
+    status, why, records = run_plan(cells, indices, answer, cells[answer].source, limits, None, exact)
     if status != "survived":
         raise RuntimeError(f"the solution fails when run for answer {cells[answer].grade_id!r}: {why}")
     for index in indices:
@@ -264,9 +290,11 @@ def chapter_mutants(source: nbformat.NotebookNode, operators: list[str] | None =
 
 
 def grade_mutants(path: Path, jobs: int = 2, timeout: float | None = None, operators: list[str] | None = None,
-                  sample: int | None = None, seed: int = 0, on_verdict=None) -> ChapterReport:
+                  sample: int | None = None, seed: int = 0, exact: bool = False, on_verdict=None) -> ChapterReport:
     """Write, grade and sort every mutant of one solution notebook (see the module docstring)."""
     began = time.monotonic()
+    for name in THREAD_VARIABLES:  # one thread per mutant (the worker's rule): ``jobs`` of them share the cores
+        os.environ.setdefault(name, "1")  # read by the zygotes when they start and import NumPy and PyTorch
     source = nbformat.read(path, as_version=4)
     cells = assemble(source, source).cells
     marks = equivalents_of(source)
@@ -274,7 +302,7 @@ def grade_mutants(path: Path, jobs: int = 2, timeout: float | None = None, opera
     generous = Limits(cell_seconds=600.0, notebook_seconds=1200.0)
     answers = sorted({i for i, _ in found})
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        plans = dict(zip(answers, pool.map(lambda i: make_plan(cells, i, generous), answers)))
+        plans = dict(zip(answers, pool.map(lambda i: make_plan(cells, i, generous, exact), answers)))
 
         def one(item: tuple[int, Mutant]) -> Verdict:
             index, mutant = item
@@ -284,7 +312,7 @@ def grade_mutants(path: Path, jobs: int = 2, timeout: float | None = None, opera
             else:
                 seconds = timeout or max(MIN_SECONDS, SLOWDOWN * plan.seconds)
                 status, why, _ = run_plan(cells, plan.cells, index, mutant.source,
-                                          Limits(cell_seconds=seconds, notebook_seconds=seconds), plan.reference)
+                                          Limits(cell_seconds=seconds, notebook_seconds=seconds), plan.reference, exact)
                 verdict = Verdict(mutant, status, why)
             if verdict.status == "survived" and any(mark.matches(mutant) for mark in marks):
                 verdict = Verdict(mutant, "equivalent", next(m.reason for m in marks if m.matches(mutant)))
@@ -309,6 +337,12 @@ def table(reports: list[ChapterReport]) -> str:
         rows.append(f"{r.chapter:<28} {len(r.verdicts):>7} {r.count('killed'):>6} {r.count('equivalent'):>5} "
                     f"{len(r.survivors):>7} {r.kill_rate:>9.1%} {r.seconds:>7.1f}")
     return "\n".join(rows)
+
+
+def verdicts_data(report: ChapterReport) -> dict:
+    """The report as JSON data: the counts, and each mutant with its verdict."""
+    return {"chapter": report.chapter, "kill_rate": report.kill_rate, "seconds": round(report.seconds, 1),
+            "mutants": [{**asdict(v.mutant), "status": v.status, "why": v.why} for v in report.verdicts]}
 
 
 def survivor_lines(report: ChapterReport) -> list[str]:
