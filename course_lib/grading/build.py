@@ -8,8 +8,8 @@ For each ``solutions/NN_topic.ipynb``:
   visible self-checks stay;
 - written answers (markdown cells graded by a person): the model answer becomes
   ``YOUR ANSWER HERE`` and the rubric leaves the metadata, as nbgrader's release step does;
-- every output and execution count is cleared; cell ids and metadata are kept, so the grader
-  can match a student's cells to the source;
+- every output, execution count and execution timing is cleared; cell ids and the rest of the
+  metadata are kept, so the grader can match a student's cells to the source;
 - the notebook's kernelspec is the course's (``cells.KERNELSPEC``), so JupyterLab opens the
   exercise without marking it modified.
 
@@ -119,6 +119,7 @@ def _transform_cell(cell: nbformat.NotebookNode) -> None:
     if cell.cell_type == "code":
         cell.outputs = []
         cell.execution_count = None
+        cell.metadata.pop("execution", None)  # when the solution last ran: not the student's business
 
 
 def _drop_rubric(metadata: dict) -> None:
