@@ -55,6 +55,13 @@ check_close("normalize hidden", normalize(w), w / w.sum())
 ### END HIDDEN TESTS'''
 
 
+WRITTEN_ID = "written_why_copy"
+WRITTEN_QUESTION = "**Question (3 points).** Why must `normalize` return a new array instead of dividing `v` in place?"
+WRITTEN_MODEL = ("The caller still holds `v`: dividing in place changes their data behind their back, "
+                 "and calling twice gives a different answer. A new array keeps the function pure.")
+WRITTEN_RUBRIC = ["2 pts: says the caller's array would change (a side effect)", "1 pt: names purity or repeatability"]
+
+
 def make_solution() -> nbformat.NotebookNode:
     return cells.notebook([
         cells.markdown("# Demo"),
@@ -63,6 +70,8 @@ def make_solution() -> nbformat.NotebookNode:
         cells.test("test_double", TEST_DOUBLE, points=1),
         cells.answer("normalize", NORM),
         cells.test("test_normalize", TEST_NORM, points=2),
+        cells.markdown(WRITTEN_QUESTION),
+        cells.written(WRITTEN_ID, WRITTEN_MODEL, points=3, rubric=WRITTEN_RUBRIC),
     ])
 
 

@@ -58,6 +58,36 @@ def test_solution_becomes_stub_with_hint_and_hidden_tests_go():
     assert nb.cells[2].source == ANSWER, "the solution itself must not change"
 
 
+def test_written_answer_becomes_your_answer_here_without_its_rubric():
+    from demo_chapter import WRITTEN_ID, exercise, solution
+
+    source = solution()
+    written = next(c for c in exercise().cells if c.metadata.get("nbgrader", {}).get("grade_id") == WRITTEN_ID)
+    original = next(c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade_id") == WRITTEN_ID)
+    assert written.cell_type == "markdown" and written.source == "YOUR ANSWER HERE"
+    assert written.metadata["nbgrader"] == original.metadata["nbgrader"]
+    assert "course" not in written.metadata, "the rubric must not reach the students"
+    assert original.metadata["course"]["rubric"], "the solution keeps its rubric"
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda c: c.metadata["course"].update(rubric=["2 pts: one thing"]), "its rubric gives 2 points, its metadata 3"),
+    (lambda c: c.metadata["course"].update(rubric=["names X"]), "does not start with its points"),
+    (lambda c: c.metadata.pop("course"), "expected metadata course.rubric"),
+    (lambda c: c.metadata["nbgrader"].update(grade_id="why"), "must start with 'written_'"),
+    (lambda c: c.metadata["nbgrader"].update(points="3"), "expected positive numeric nbgrader 'points'"),
+    (lambda c: c.update(cell_type="raw"), "must be a markdown cell"),
+])
+def test_malformed_written_answer_is_refused(change, message):
+    from course_lib.grading.build import BuildError
+    from demo_chapter import WRITTEN_ID, solution
+
+    nb = solution()
+    change(next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == WRITTEN_ID))
+    with pytest.raises(BuildError, match=message):
+        make_exercise(nb, "07_demo")
+
+
 def test_stub_without_hint_still_explains():
     nb = solution_notebook()
     nb.cells[2].source = ANSWER.replace("    ### HINT: multiply by two\n", "")

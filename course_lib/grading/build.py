@@ -6,6 +6,8 @@ For each ``solutions/NN_topic.ipynb``:
   ``raise NotImplementedError(hint)``;
 - test cells: ``### BEGIN HIDDEN TESTS`` ... ``### END HIDDEN TESTS`` blocks are dropped, the
   visible self-checks stay;
+- written answers (markdown cells graded by a person): the model answer becomes
+  ``YOUR ANSWER HERE`` and the rubric leaves the metadata, as nbgrader's release step does;
 - every output and execution count is cleared; cell ids and metadata are kept, so the grader
   can match a student's cells to the source;
 - the notebook's kernelspec is the course's (``cells.KERNELSPEC``), so JupyterLab opens the
@@ -31,8 +33,10 @@ from course_lib.grading.markers import (
     BEGIN_SOLUTION,
     END_HIDDEN,
     END_SOLUTION,
+    WRITTEN_STUB,
     MarkerError,
     cell_kind,
+    check_written,
     has_marker,
     strip_hidden_tests,
     strip_solution,
@@ -108,9 +112,22 @@ def _transform_cell(cell: nbformat.NotebookNode) -> None:
         cell.source = strip_solution(cell.source)
     elif kind == "test":
         cell.source = strip_hidden_tests(cell.source)
+    elif kind == "written":
+        check_written(cell)
+        cell.source = WRITTEN_STUB
+        _drop_rubric(cell.metadata)
     if cell.cell_type == "code":
         cell.outputs = []
         cell.execution_count = None
+
+
+def _drop_rubric(metadata: dict) -> None:
+    """Remove ``course.rubric`` (and ``course`` when nothing else is left in it): students see no rubric."""
+    course = metadata.get("course")
+    if isinstance(course, dict):
+        course.pop("rubric", None)
+        if not course:
+            del metadata["course"]
 
 
 def notebook_text(nb: nbformat.NotebookNode) -> str:

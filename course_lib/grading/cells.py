@@ -4,6 +4,8 @@
     ...     markdown("## 1. The gradient of the MSE"),
     ...     answer("mse_grad", "def mse_grad(X, w, y):\\n    ### BEGIN SOLUTION\\n    ..."),
     ...     test("test_mse_grad", "check_close('mse_grad', mse_grad(X, w, y), expected)", points=2),
+    ...     markdown("**Question (2 points).** Why does the MSE gradient grow with the residual?"),
+    ...     written("written_residual", "Because ...", points=2, rubric=["2 pts: names the residual"]),
     ... ])
 """
 
@@ -34,6 +36,17 @@ def test(grade_id: str, source: str, points: float) -> NotebookNode:
     return nbformat.v4.new_code_cell(
         source, metadata=_nbgrader(grade_id, solution=False, grade=True, locked=True, points=points)
     )
+
+
+def written(grade_id: str, model_answer: str, points: float, rubric: list[str]) -> NotebookNode:
+    """A markdown answer a person grades (``grade_id`` starts with ``written_``), with its rubric.
+
+    ``rubric`` lines start with their points ("2 pts: names X") and add up to ``points``.
+    """
+    metadata = _nbgrader(grade_id, solution=True, grade=True, locked=False, points=points)
+    metadata["nbgrader"]["task"] = False
+    metadata["course"] = {"rubric": list(rubric)}
+    return nbformat.v4.new_markdown_cell(model_answer, metadata=metadata)
 
 
 def markdown(source: str) -> NotebookNode:

@@ -8,6 +8,10 @@ A solved exercise notebook marks its cells the way nbgrader does:
 - a *test* cell has ``{grade: true, solution: false, locked: true, grade_id: ..., points: ...}``;
   its visible self-checks stay, and ``### BEGIN HIDDEN TESTS`` / ``### END HIDDEN TESTS``
   wrap the checks students do not see;
+- a *written* answer (graded by a person, as nbgrader's manually graded answers) is a markdown
+  cell with ``{solution: true, grade: true, grade_id: "written_...", points: P}`` and, beside it,
+  ``"course": {"rubric": ["2 pts: names X", ...]}`` whose points add up to P; the solution holds
+  the model answer, the student's copy ``YOUR ANSWER HERE``;
 - any other cell may be ``locked``.
 """
 
@@ -21,8 +25,10 @@ BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 HINT = "### HINT:"
 DEFAULT_HINT = "replace this line with your solution"
+WRITTEN_STUB = "YOUR ANSWER HERE"  # what nbgrader's release step writes into a manually graded answer
+WRITTEN_PREFIX = "written_"
 
-CellKind = Literal["answer", "test", "plain"]
+CellKind = Literal["answer", "test", "written", "plain"]
 
 
 class MarkerError(ValueError):
@@ -43,7 +49,10 @@ def cell_kind(cell: dict) -> CellKind:
     meta = cell.get("metadata", {}).get("nbgrader", {})
     solution, grade = bool(meta.get("solution")), bool(meta.get("grade"))
     if solution and grade:
-        raise MarkerError("cells that are both solution and grade (manually graded answers) are not supported")
+        if cell.get("cell_type") != "markdown":
+            raise MarkerError("a cell that is both solution and grade must be a markdown cell (a written answer); "
+                              f"got a {cell.get('cell_type')} cell")
+        return "written"
     if solution:
         return "answer"
     if grade:
@@ -89,6 +98,34 @@ def strip_hidden_tests(source: str) -> str:
     for block in reversed(find_blocks(lines, BEGIN_HIDDEN, END_HIDDEN)):
         del lines[block.begin:block.end + 1]
     return "\n".join(lines).rstrip("\n")
+
+
+def rubric_points(line: str) -> float | None:
+    """The points a rubric line gives: ``"2 pts: names X"`` -> 2.0, ``"0.5 pt: ..."`` -> 0.5."""
+    match = re.match(r"\s*(\d+(?:\.\d+)?)\s*pts?\b", line)
+    return float(match.group(1)) if match else None
+
+
+def check_written(cell: dict) -> list[str]:
+    """Check a written answer's metadata; return its rubric lines (MarkerError when inconsistent)."""
+    meta = cell["metadata"]["nbgrader"]
+    grade_id, points = meta.get("grade_id"), meta.get("points")
+    if not isinstance(grade_id, str) or not grade_id.startswith(WRITTEN_PREFIX):
+        raise MarkerError(f"a written answer's grade_id must start with {WRITTEN_PREFIX!r}, got {grade_id!r}")
+    if not isinstance(points, (int, float)) or isinstance(points, bool) or points <= 0:
+        raise MarkerError(f"written answer {grade_id!r}: expected positive numeric nbgrader 'points', got {points!r}")
+    rubric = cell["metadata"].get("course", {}).get("rubric")
+    if not isinstance(rubric, list) or not rubric or not all(isinstance(line, str) for line in rubric):
+        raise MarkerError(f"written answer {grade_id!r}: expected metadata course.rubric, a list of lines "
+                          f"like '2 pts: names X', got {rubric!r}")
+    given = [rubric_points(line) for line in rubric]
+    if None in given:
+        raise MarkerError(f"written answer {grade_id!r}: rubric line {rubric[given.index(None)]!r} "
+                          "does not start with its points ('2 pts: ...')")
+    if abs(sum(given) - points) > 1e-9:
+        raise MarkerError(f"written answer {grade_id!r}: its rubric gives {sum(given):g} points, "
+                          f"its metadata {points:g}")
+    return rubric
 
 
 def has_marker(source: str, *markers: str) -> bool:
