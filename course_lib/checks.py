@@ -6,7 +6,11 @@
     CheckError: mse_grad: expected shape (3, 1), got (3,)
 
 Every check raises ``CheckError`` (an ``AssertionError``) with a sentence a student can act on,
-and prints one ``✓ name`` line when it passes.
+and prints one ``✓ name`` line when it passes. In a notebook a failed check shows as that
+sentence alone (``✗ name: ...``), without a traceback through this module.
+
+A check that cannot fail is the author's bug, not the student's success: ``check_close`` raises
+``AuthoringError`` when its tolerance would accept an all-zeros answer for a nonzero reference.
 
 When a notebook is graded, the grader installs a *recorder* (``set_recorder``) and every check
 also reports the value it looked at. The grader compares those values with the ones the
@@ -28,6 +32,20 @@ _recorder: Recorder | None = None
 
 class CheckError(AssertionError):
     """A self-check failed; the message says what was expected and what was found."""
+
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows for this error: the message, not a traceback into course_lib."""
+        return rendered(str(self))
+
+
+class AuthoringError(ValueError):
+    """A check written so that it cannot fail (e.g. a tolerance wider than the value it checks)."""
+
+
+def rendered(message: str) -> list[str]:
+    """The lines a failed check shows, in the notebook and in the grader's feedback: ``✗ name: ...``."""
+    lines = message.splitlines() or [""]
+    return [f"✗ {lines[0]}", *lines[1:]]
 
 
 def set_recorder(recorder: Recorder | None) -> None:
@@ -77,6 +95,7 @@ def check_close(name: str, actual: Any, expected: Any, *, rtol: float = 1e-7, at
     """
     got = _as_array(name, actual)
     want = _as_array(name, expected)
+    _refuse_toothless(name, want, rtol, atol)
     _record("close", name, got, rtol=rtol, atol=atol)
     if got.shape != want.shape:
         raise CheckError(f"{name}: expected shape {want.shape}, got {got.shape}")
@@ -97,6 +116,24 @@ def check_close(name: str, actual: Any, expected: Any, *, rtol: float = 1e-7, at
             f"(got {got64[worst]:.6g}, expected {want64[worst]:.6g}; tolerance {allowed[worst]:.1g})"
         )
     _passed(name)
+
+
+def _refuse_toothless(name: str, expected: np.ndarray, rtol: float, atol: float) -> None:
+    """Raise AuthoringError when zeros would pass: ``|0 - e| <= atol + rtol |e|`` for every element e.
+
+    A reference that is itself all zeros is exempt (there zeros are the right answer); a
+    non-finite reference is too (zeros fail its finiteness check).
+    """
+    if rtol < 0 or atol < 0:
+        raise AuthoringError(f"{name}: tolerances must be >= 0, got rtol={rtol}, atol={atol}")
+    want = expected.astype(np.float64)
+    if want.size == 0 or not np.isfinite(want).all() or not want.any():
+        return
+    if (np.abs(want) <= atol + rtol * np.abs(want)).all():
+        raise AuthoringError(
+            f"{name}: this check cannot fail: rtol={rtol:g}, atol={atol:g} accept an all-zeros answer for a "
+            f"reference whose largest magnitude is {np.abs(want).max():.3g}; tighten the tolerance"
+        )
 
 
 def check_equal(name: str, actual: Any, expected: Any) -> None:

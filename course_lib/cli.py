@@ -6,6 +6,7 @@
     course grade SUBMISSIONS... --out DIR --shard K/N    grade only shard K of N of the students
     course grade merge SHARD_DIR... --out DIR            one class's reports from its N shards
     course check exercises/NN_topic.ipynb    run your self-checks before you submit
+    course mutants 02 [03 ...] [--min-kill 0.95]   grade standard mistakes in the solutions' answers
 """
 
 from __future__ import annotations
@@ -110,6 +111,47 @@ def _check(args: argparse.Namespace) -> int:
         return 2
 
 
+def solution_path(chapter: str, solutions: Path) -> Path:
+    """A solution notebook from a path, a chapter's name (02_logistic_regression) or its number (02)."""
+    if chapter.endswith(".ipynb"):
+        return Path(chapter)
+    found = sorted(solutions.glob(f"{chapter}.ipynb")) or sorted(solutions.glob(f"{chapter}_*.ipynb"))
+    if len(found) != 1:
+        names = ", ".join(p.stem for p in sorted(solutions.glob("*.ipynb")))
+        raise ValueError(f"chapter {chapter!r}: expected one of {names}, got {len(found)} matches")
+    return found[0]
+
+
+def _mutants(args: argparse.Namespace) -> int:
+    from course_lib.grading.mutation import grade_mutants, survivor_lines, table
+
+    solutions = Path(args.solutions) if args.solutions else find_root() / "solutions"
+    chapters = args.chapters or sorted(p.stem for p in solutions.glob("*.ipynb"))
+    operators = args.operators.split(",") if args.operators else None
+    reports = []
+    try:
+        paths = [solution_path(c, solutions) for c in chapters]
+        for path in paths:
+            report = grade_mutants(path, args.jobs, args.timeout, operators, args.sample, args.seed)
+            reports.append(report)
+            print(f"{report.chapter}: {len(report.verdicts)} mutants, {len(report.survivors)} survive "
+                  f"({report.seconds:.0f} s)", file=sys.stderr)
+    except (ValueError, RuntimeError, OSError) as error:
+        print(f"course mutants: {error}", file=sys.stderr)
+        return 2
+    print(table(reports))
+    for report in reports:
+        lines = survivor_lines(report)
+        if lines:
+            print(f"\n{report.chapter}: survivors (cell:line  operator  before -> after)")
+            print("\n".join(lines))
+    low = [r.chapter for r in reports if r.kill_rate < args.min_kill]
+    if low:
+        print(f"\nbelow the {args.min_kill:.0%} kill bar: {', '.join(low)}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="course", description="Build and grade the course's exercises.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -148,6 +190,19 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("notebook", help="your exercises/NN_topic.ipynb")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds allowed per cell (default 120)")
     p.set_defaults(run=_check)
+
+    p = commands.add_parser("mutants", help="grade standard mistakes written into the solutions' answers")
+    p.add_argument("chapters", nargs="*", help="chapter numbers (02), names or solution notebooks (default: all)")
+    p.add_argument("--solutions", help="folder of solved notebooks (default: ./solutions)")
+    p.add_argument("--min-kill", type=float, default=0.0,
+                   help="exit 1 when a chapter kills less than this share of its non-equivalent mutants (e.g. 0.95)")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="mutants graded at once (default: cores)")
+    p.add_argument("--timeout", type=float, default=None,
+                   help="seconds per mutant (default: 5 times its cells' run on the solution, at least 10)")
+    p.add_argument("--operators", help="comma-separated mutation operators (default: all)")
+    p.add_argument("--sample", type=int, default=None, help="grade this many mutants per chapter, chosen by --seed")
+    p.add_argument("--seed", type=int, default=0, help="seed of --sample (default 0)")
+    p.set_defaults(run=_mutants)
     return parser
 
 

@@ -95,3 +95,49 @@ def test_recorder_sees_every_checked_value():
         checks.set_recorder(None)
     assert [(k, n) for k, n, _ in seen] == [("close", "a"), ("equal", "b")]
     assert seen[1][2] == 3
+
+
+@pytest.mark.parametrize("expected, options", [
+    (np.array([0.5, -0.2]), {"atol": 0.5}),  # atol >= max |expected|
+    (np.array([3.0, 40.0]), {"rtol": 1.0}),  # rtol >= 1 accepts zeros for any reference
+    (np.array([1e-11, -3e-12]), {}),  # the default atol is wider than a tiny reference
+    (2.0, {"atol": 2.0}),
+])
+def test_a_tolerance_that_accepts_zeros_is_refused(expected, options):
+    with pytest.raises(checks.AuthoringError, match="this check cannot fail"):
+        checks.check_close("w", np.zeros_like(expected), expected, **options)
+    with pytest.raises(checks.AuthoringError):  # refused even when the answer is right: it is the check's bug
+        checks.check_close("w", expected, expected, **options)
+
+
+@pytest.mark.parametrize("expected, options", [
+    (np.zeros(3), {"atol": 1e-8}),  # zeros are the right answer
+    (np.array([0.5, -0.2]), {"atol": 0.49}),
+    (np.array([0.0, 1e-3]), {"atol": 1e-4, "rtol": 0.5}),
+    (np.array([np.inf, 0.0]), {"atol": 1.0}),
+])
+def test_a_tolerance_that_can_fail_is_accepted(expected, options):
+    checks.check_close("w", expected, expected, **options)
+
+
+def test_negative_tolerance_is_refused():
+    with pytest.raises(checks.AuthoringError, match="tolerances must be >= 0"):
+        checks.check_close("w", np.ones(2), np.ones(2), atol=-1.0)
+
+
+def test_a_failed_check_renders_as_its_message_in_ipython():
+    error = CheckError("grad: expected shape (3, 1), got (3,)\nsecond line")
+    assert error._render_traceback_() == ["✗ grad: expected shape (3, 1), got (3,)", "second line"]
+
+
+def test_a_failed_check_shows_only_its_message_in_a_kernel():
+    """The stored error output of a real kernel run: the message, no frame of course_lib."""
+    import nbclient
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import numpy as np\nfrom course_lib.checks import check_close\ncheck_close('grad', np.zeros(3), np.ones(3))")])
+    nbclient.NotebookClient(nb, kernel_name="python3", timeout=120, allow_errors=True).execute()
+    (error,) = nb.cells[0].outputs
+    assert error.ename == "CheckError"
+    assert error.traceback == ["✗ grad: max abs error 1 at index [0] (got 0, expected 1; tolerance 1e-07)"]

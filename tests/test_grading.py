@@ -52,7 +52,7 @@ def test_unreadable_submissions_get_a_status_and_zero(graded, student, status, m
     ("infinite_loop", "error", "answer cell 'double' failed (timeout: timeout: the cell ran longer than its 5 s limit)"),
     ("os_exit", "error", "failed (crashed: crashed: the process exited with code 1"),
     ("blank", "failed", "not answered yet"),
-    ("wrong_sign", "failed", "check 'double(2)': expected 4, got -4"),
+    ("wrong_sign", "failed", "✗ double(2): expected 4, got -4"),  # as the notebook shows it
     ("syntax_error", "error", "SyntaxError"),
     ("renamed_function", "error", "NameError: name 'double' is not defined"),
 ])

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from course_lib.checks import rendered
 from course_lib.grading.markers import BEGIN_HIDDEN, END_HIDDEN, find_blocks
 from course_lib.grading.results import TestResult
 from course_lib.grading.runner import CellResult
@@ -114,13 +115,26 @@ def score_test(grade_id: str, points: float, source: str, outcome: CellResult, r
     elif outcome.status == Status.ERROR and problem is not None and outcome.ename != "CheckError":
         test.status, test.message = Status.ERROR, f"{outcome.ename}: {outcome.evalue}"
     elif problem is not None:
-        test.message = problem
+        test.message = _as_shown(outcome, reference) or problem
     elif forbidden_used and outcome.forbidden:
         test.message = f"uses {', '.join(outcome.forbidden)}, which this exercise forbids"
     else:
         test.status, test.points = Status.PASSED, points
     test.message = redact(test.message, source)
     return test
+
+
+def _as_shown(outcome: CellResult, reference: list[dict]) -> str | None:
+    """The failed check's own message, as the notebook showed it (``✗ name: ...``), when it is one.
+
+    Only a CheckError naming one of the test's checks counts: the points never depend on it.
+    """
+    if outcome.ename != "CheckError" or not outcome.evalue:
+        return None
+    names = {ref["name"] for ref in reference}
+    if not any(outcome.evalue.startswith(f"{name}: ") for name in names):
+        return None
+    return "\n".join(rendered(outcome.evalue))
 
 
 def redact(message: str, test_source: str) -> str:

@@ -1,7 +1,7 @@
 """The grader's side of the zygotes (``zygote``): started once per grader process, one fork per notebook.
 
 ``worker_zygote`` runs in a bubblewrap sandbox and forks sandboxed workers; ``judge_zygote`` forks
-trusted judges. A forked process is handed to ``runner.Channel`` as a ``Forked``, which answers
+trusted judges; ``trusted_zygote`` forks workers that need no sandbox (``Sandbox("none")``). A forked process is handed to ``runner.Channel`` as a ``Forked``, which answers
 the few questions the runner asks of a ``subprocess.Popen`` (is it alive, wait, kill). A zygote
 that died is started again on the next request.
 """
@@ -137,6 +137,11 @@ def worker_zygote(env: dict[str, str]) -> Zygote:
     """The zygote of sandboxed workers: one bubblewrap sandbox, root inside it, that forks them."""
     prefix = bwrap_command([], Limits(), env, uid=0, drop=False)
     return _get("worker", lambda: Zygote("worker", prefix, {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}))
+
+
+def trusted_zygote(env: dict[str, str]) -> Zygote:
+    """The zygote of workers without a sandbox (``Sandbox("none")``): a plain process of the grader's user."""
+    return _get("trusted", lambda: Zygote("trusted", [], env))
 
 
 def judge_zygote(env: dict[str, str]) -> Zygote:

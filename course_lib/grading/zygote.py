@@ -21,7 +21,9 @@ signal no other. The init process only reaps and reports the worker's exit statu
 (or is killed by the grader), the kernel kills everything left in the namespace.
 
 The judge zygote (trusted, outside any sandbox) forks judges the same way, without the walls: the
-judge runs only the instructor's cells.
+judge runs only the instructor's cells. The trusted zygote forks workers without walls, for code
+the grader's user may run as itself (``Sandbox("none")``: an instructor's own solutions, their
+mutants): the limits of ``set_limits`` and a host folder, nothing more.
 
 Control messages are JSON on a SOCK_SEQPACKET socket, pipe ends passed with SCM_RIGHTS:
 
@@ -142,8 +144,25 @@ def as_worker(request: dict, fds: list[int]) -> None:
 
 
 # ---------------------------------------------------------------------------
-# The trusted judge's side of a fork
+# The trusted sides of a fork: the judge, and a worker without walls
 # ---------------------------------------------------------------------------
+
+def as_trusted_worker(request: dict, fds: list[int], control: socket.socket) -> None:
+    """A worker for trusted code (``Sandbox("none")``): the grader's user, in a host folder, with limits."""
+    from course_lib.grading.sandbox import Limits, set_limits
+
+    _as_child(control)
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    os.dup2(fds[0], 0)
+    os.dup2(fds[1], 1)
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 2)
+    os.closerange(3, 1 << 16)
+    os.chdir(request["workdir"])
+    os.environ.update(HOME=request["workdir"], MPLCONFIGDIR=os.path.join(request["workdir"], ".mpl"))
+    set_limits(Limits(**request["limits"]), processes=False)  # its own process group, memory and CPU caps
+    _serve(lambda: __import__("course_lib.grading.worker", fromlist=["main"]).main(request["forbid"]))
+
 
 def as_judge(request: dict, fds: list[int], control: socket.socket) -> None:
     _as_child(control)
@@ -181,10 +200,10 @@ def _serve(main: Any) -> None:
 
 def spawn(role: str, request: dict, fds: list[int], control: socket.socket) -> tuple[int, int | None]:
     """Fork the process(es) of one notebook; return (pid, read end of its status pipe or None)."""
-    if role == "judge":
+    if role in ("judge", "trusted"):
         pid = os.fork()
         if pid == 0:
-            as_judge(request, fds, control)
+            (as_judge if role == "judge" else as_trusted_worker)(request, fds, control)
         return pid, None
     status_r, status_w = os.pipe()
     own_pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY)
