@@ -37,7 +37,8 @@ MUTANTS = {
     ],
     "03_backprop": [
         ("wrong_sign", "linear_backward", "return dout @ W.T, x.T @ dout, dout.sum(axis=0)",
-         "return dout @ W.T, -(x.T @ dout), dout.sum(axis=0)", {"test_linear_backward", "test_numerical_gradient"}),
+         "return dout @ W.T, -(x.T @ dout), dout.sum(axis=0)",
+         {"test_linear_backward", "test_numerical_gradient", "test_mlp_loss_and_grads", "test_train_mlp"}),
         ("relu_passes_all", "activation_backward", "return dout * (x > 0)", "return dout",
          {"test_activation_backward"}),
     ],
