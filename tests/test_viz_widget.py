@@ -141,6 +141,12 @@ def _activations():
     return ActivationExplorer()
 
 
+def _init_explorer():
+    from course_lib.viz.init_explorer import InitExplorer
+
+    return InitExplorer(depth=6, width=100, batch=200)
+
+
 def _toggle(select, option: str) -> None:
     select.value = tuple(o for o in select.value if o != option) if option in select.value else (*select.value, option)
 
@@ -156,8 +162,13 @@ def _toggle(select, option: str) -> None:
     (LossSurfaceExplorer, lambda e: setattr(e.lr, "value", e.lr.value * 10 ** e.lr.step)),
     (LossSurfaceExplorer, lambda e: setattr(e.steps, "value", e.steps.value + 1)),
     (LossSurfaceExplorer, lambda e: _toggle(e.methods, "Momentum")),  # the loss axis stays: no new decade
+    (_init_explorer, lambda e: setattr(e.depth, "value", e.depth.value + 1)),
+    (_init_explorer, lambda e: setattr(e.width, "value", {100: 50, 50: 100}[e.width.value])),
+    (_init_explorer, lambda e: setattr(e.init, "value", {"xavier": "std 1.0", "std 1.0": "he", "he": "xavier"}[e.init.value])),
+    (_init_explorer, lambda e: setattr(e.activation, "value", {"tanh": "relu", "relu": "sigmoid", "sigmoid": "tanh"}[e.activation.value])),
+    (_init_explorer, lambda e: setattr(e.batch_norm, "value", not e.batch_norm.value)),
 ], ids=["01 slope", "01 intercept", "01 GD step", "01 clear path", "04 depth", "04 gain", "04 activations",
-        "05 lr", "05 steps", "05 optimizers"])
+        "05 lr", "05 steps", "05 optimizers", "06 depth", "06 width", "06 init", "06 activation", "06 batch norm"])
 def test_a_control_change_blits_and_paints_what_a_whole_frame_would(make, act):
     """No change of these controls renders the whole figure (the slow part), yet the picture is the full frame's."""
     explorer = make()
