@@ -11,8 +11,10 @@ Columns: median and 95th percentile of the wall time, and the median CPU time of
 On a machine shared with other work the wall time also counts waiting for a core; the CPU time
 is the steadier figure then. Goal: median <= 50 ms per change on 2 cores.
 
-Reference in the same run: rebuilding chapter 05's figure from scratch for each change (what
-``interact`` with a plain ``plt.figure`` per call would do).
+References in the same run: rebuilding chapter 05's figure from scratch for each change (what
+``interact`` with a plain ``plt.figure`` per call would do), and chapter 06's computation alone
+(one forward and backward pass of the 10 x 500 net on a batch of 500), which sets the floor of
+the initialization explorer's latency for a setting it has not shown before.
 
     python benchmarks/explorer_latency.py            # 30 changes per control
     python benchmarks/explorer_latency.py --quick    # 3 changes per control, a few seconds
@@ -32,6 +34,7 @@ import numpy as np  # noqa: E402
 
 from course_lib.data import load_diabetes, standardize  # noqa: E402
 from course_lib.viz.activations import ActivationExplorer  # noqa: E402
+from course_lib.viz.init_explorer import InitExplorer, explore_cached  # noqa: E402
 from course_lib.viz.linear_regression import LinearRegressionExplorer  # noqa: E402
 from course_lib.viz.loss_surface import LossSurfaceExplorer, trajectory  # noqa: E402
 from course_lib.viz.widget import Explorer  # noqa: E402
@@ -74,6 +77,28 @@ def toggle(select, option: str) -> Callable[[int], None]:
     return once
 
 
+def step_through(slider) -> Callable[[int], None]:
+    """An arrow key held on a selection slider: the next option per call, turning back at either end."""
+    direction = 1
+
+    def once(_: int) -> None:
+        nonlocal direction
+        if not 0 <= slider.index + direction < len(slider.options):
+            direction = -direction
+        slider.index += direction
+
+    return once
+
+
+def fresh(act: Callable[[int], None]) -> Callable[[int], None]:
+    """``act`` after emptying the initialization explorer's store of passes: the change computes anew."""
+    def once(k: int) -> None:
+        explore_cached.cache_clear()
+        act(k)
+
+    return once
+
+
 def cycle(control, values: list) -> Callable[[int], None]:
     return lambda k: setattr(control, "value", values[k % len(values)])
 
@@ -97,6 +122,7 @@ def controls() -> list[tuple[str, Explorer, dict[str, Callable[[int], None]]]]:
     lin = shown(LinearRegressionExplorer(X[:, 2], y, lr=0.2))  # chapter 01: progression against bmi
     act = shown(ActivationExplorer())
     loss = shown(LossSurfaceExplorer())
+    init = shown(InitExplorer(depth=10, width=500, batch=500))  # chapter 06: the lecture's 10 x 500 net
     click = lambda k: loss._on_click(SimpleNamespace(  # noqa: E731  a click on the contour plot
         inaxes=loss.ax_surface, xdata=-1.0 + 0.1 * (k % 10), ydata=0.5 - 0.1 * (k % 10)))
     return [
@@ -112,6 +138,16 @@ def controls() -> list[tuple[str, Explorer, dict[str, Callable[[int], None]]]]:
             "start x (key)": press(loss.start_x), "start y (key)": press(loss.start_y),
             "optimizers (ctrl+click)": toggle(loss.methods, "Nesterov"), "start (canvas click)": click,
             "surface (dropdown)": cycle(loss.surface, ["rosenbrock", "saddle", "quadratic"])}),
+        # Each change but the last row's asks for a setting not seen yet: a new pass, 2 x depth products of
+        # (500, 500) matrices at depth 10 and width 500 (keys go back and forth there, the width row last, so
+        # every row runs at the lecture's size). The last row goes between two settings the explorer keeps.
+        ("06 initialization", init, {
+            "depth (key)": fresh(cycle(init.depth, [9, 10])),
+            "init (key)": fresh(step_through(init.init)),
+            "activation (click)": fresh(cycle(init.activation, ["relu", "sigmoid", "tanh"])),
+            "batch norm (click)": fresh(lambda k: setattr(init.batch_norm, "value", not init.batch_norm.value)),
+            "width (key)": fresh(cycle(init.width, [250, 500])),
+            "setting seen before (key)": cycle(init.init, ["xavier", "he"])}),
     ]
 
 
@@ -156,6 +192,15 @@ def main() -> None:
         loss = explorer if isinstance(explorer, LossSurfaceExplorer) else loss
     ref = rebuild_latencies(loss, max(2, repeats // 5)) * 1e3
     print(f"\nreference: 05 rebuilt from scratch per change (interact pattern): median {np.median(ref):.1f} ms")
+    wall, cpu = (t * 1e3 for t in pass_latencies(max(2, repeats // 5)))
+    print(f"reference: 06's pass alone (explore, depth 10, width 500, batch 500, float32): median {np.median(wall):.1f} ms, "
+          f"cpu {np.median(cpu):.1f} ms")
+
+
+def pass_latencies(repeats: int) -> tuple[np.ndarray, np.ndarray]:
+    """Wall and CPU seconds of the initialization explorer's computation alone, for a setting not seen yet."""
+    settings = [(10, 500, act, scheme, False) for act in ("tanh", "relu") for scheme in ("xavier", "he", "std 1.0")]
+    return latencies(fresh(lambda k: explore_cached(*settings[k % len(settings)], 500, 40)), repeats)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from course_lib.scratch.init_explorer import explore  # noqa: E402
-from course_lib.viz.init_explorer import RIDGE_HEIGHT, InitExplorer, _explore, ridge_heights  # noqa: E402
+from course_lib.viz.init_explorer import RIDGE_HEIGHT, InitExplorer, explore_cached, ridge_heights  # noqa: E402
 
 SMALL = {"width": 100, "batch": 200, "bins": 30}  # a quick pass; the lecture's 500 x 500 is the default
 
@@ -86,10 +86,10 @@ def test_depth_sets_the_number_of_ridges_and_the_axes_follow():
 def test_a_setting_seen_before_is_not_computed_again():
     explorer = InitExplorer(depth=5, **SMALL)
     explorer.init.value = "he"
-    misses = _explore.cache_info().misses
+    misses = explore_cached.cache_info().misses
     explorer.init.value = "xavier"
     explorer.init.value = "he"
-    assert _explore.cache_info().misses == misses
+    assert explore_cached.cache_info().misses == misses
 
 
 def test_ridge_heights_scale_each_layer_and_cut_relus_zero_bin():

@@ -53,7 +53,7 @@ class InitExplorer(Explorer):
 
         _check_setting(depth, width, activation, init, batch_norm)
         self.batch, self.bins = batch, bins
-        _explore(depth, width, activation, init, batch_norm, batch, bins)  # bad batch or bins: fail before drawing
+        explore_cached(depth, width, activation, init, batch_norm, batch, bins)  # bad batch or bins: fail before drawing
         super().__init__(figsize=figsize, ncols=3)
         self.ax_act, self.ax_grad, self.ax_std = self.axes
         self.ax_grad.sharey(self.ax_act)  # the same layers: one set of labels, on the left
@@ -127,7 +127,7 @@ class InitExplorer(Explorer):
     def update(self) -> None:
         """Recompute (or fetch) the current setting's pass and move every artist to it."""
         depth, _, activation, _, _ = setting = self.setting()
-        self.data = data = _explore(*setting, self.batch, self.bins)
+        self.data = data = explore_cached(*setting, self.batch, self.bins)
         layers = np.arange(1, depth + 1)
         cut_zero_bin = activation == "relu"
         for ridges, counts, edges in ((self.act_ridges, data.act_counts, data.act_edges),
@@ -185,7 +185,7 @@ def _check_setting(depth: int, width: int, activation: str, init: str, batch_nor
 
 
 @functools.lru_cache(maxsize=256)
-def _explore(depth: int, width: int, activation: str, init: str, batch_norm: bool, batch: int,
+def explore_cached(depth: int, width: int, activation: str, init: str, batch_norm: bool, batch: int,
              bins: int) -> ExplorerData:
     """``explore`` for one setting, kept: a student goes back and forth between a few settings.
 
