@@ -69,7 +69,7 @@ def test_the_panels_tell_collapse_saturation_and_health_apart():
     rescued = drawn(explorer)["act_std"]
     assert rescued[-1] > 0.3
     explorer.activation.value = "relu"
-    assert "dead units" in explorer.ax_std.get_title() and explorer.ax_act.get_title() == "relu outputs h_l"
+    assert "dead units" in explorer.ax_std.get_title() and explorer.ax_act.get_title() == "relu outputs $h_l$"
 
 
 def test_depth_sets_the_number_of_ridges_and_the_axes_follow():

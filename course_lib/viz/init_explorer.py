@@ -73,8 +73,8 @@ class InitExplorer(Explorer):
         self.colors = colormaps["viridis"](np.linspace(0.0, 0.85, MAX_DEPTH))
         self.act_ridges = self.ax_act.add_collection(LineCollection([], linewidths=1.2))
         self.grad_ridges = self.ax_grad.add_collection(LineCollection([], linewidths=1.2))
-        (self.act_std_line,) = self.ax_std.semilogy([], [], "o-", ms=3, color="tab:blue", label="activations h_l")
-        (self.grad_std_line,) = self.ax_std.semilogy([], [], "s-", ms=3, color="tab:red", label="gradients ∂L/∂h_l")
+        (self.act_std_line,) = self.ax_std.semilogy([], [], "o-", ms=3, color="tab:blue", label="activations $h_l$")
+        (self.grad_std_line,) = self.ax_std.semilogy([], [], "s-", ms=3, color="tab:red", label=r"gradients $\partial L/\partial h_l$")
         self._label()
         self.update()
         self.freeze_layout()
@@ -92,9 +92,9 @@ class InitExplorer(Explorer):
                                      widgets.VBox([self.activation, self.batch_norm])])])
 
     def _label(self) -> None:
-        self.ax_act.set(xlabel="value of h_l", ylabel="layer (1 = input side)")
-        self.ax_grad.set_title("gradients ∂L/∂h_l", fontsize=10)
-        self.ax_grad.set(xlabel="value of ∂L/∂h_l")
+        self.ax_act.set(xlabel="value of $h_l$", ylabel="layer (1 = input side)")
+        self.ax_grad.set_title(r"gradients $\partial L/\partial h_l$", fontsize=10)
+        self.ax_grad.set(xlabel=r"value of $\partial L/\partial h_l$")
         self.ax_std.set(xlabel="layer (1 = input side)", ylabel="std")
         self.ax_std.legend(fontsize=8, loc="upper left")
         for ax in self.axes:
@@ -144,7 +144,7 @@ class InitExplorer(Explorer):
         self.grad_std_line.set_data(layers, grad_std)
         both = np.concatenate([act_std, grad_std])
         self.ax_std.set(xlim=(0.5, depth + 0.5), ylim=(both.min() / 3, both.max() * 3))
-        self.ax_act.set_title(f"{activation} outputs h_l", fontsize=10)
+        self.ax_act.set_title(f"{activation} outputs $h_l$", fontsize=10)
         self.ax_std.set_title(f"std per layer · layer {depth}: {_health(data, activation)}", fontsize=10)
         self.redraw(full=False)
 

@@ -239,6 +239,27 @@ def test_activation_explorer(lectures, artifacts, timings):
     assert color_pixels(with_elu, elu) > 50, "elu's curve was not drawn when it was selected"
 
 
+def test_init_explorer(lectures, artifacts, timings):
+    nb = figure_of(lectures, "06_training_deep_nets.ipynb")
+    widget = "06 initialization"
+    start = nb.screenshot(artifacts, "06_start")
+    ridges, std_panel = (slice(None), slice(0, 2 * start.shape[1] // 3)), (slice(None), slice(2 * start.shape[1] // 3, None))
+    blue, red = rgb("tab:blue"), rgb("tab:red")
+    assert color_pixels(start, blue, region=std_panel) > 30 and color_pixels(start, red, region=std_panel) > 30
+
+    # Xavier -> std 1.0 -> std 0.01: every key press is a new forward and backward pass of the 10 x 500 net.
+    time_keys(nb, widget, "init", "ArrowLeft", 2, timings)
+    collapsed = nb.screenshot(artifacts, "06_init_std_0.01")
+    assert changed_fraction(start, collapsed, ridges) > 0.01, "the histograms did not follow the init scheme"
+    assert changed_fraction(start, collapsed, std_panel) > 0.01, "the std panel did not follow the init scheme"
+
+    time_keys(nb, widget, "depth", "ArrowRight", 3, timings)
+    deeper = nb.screenshot(artifacts, "06_depth_13")
+    assert changed_fraction(collapsed, deeper, ridges) > 0.01, "the histograms did not follow the depth"
+    assert changed_fraction(collapsed, deeper, std_panel) > 0.002, "the std panel did not follow the depth"
+    assert color_pixels(deeper, red, region=std_panel) > 30, "the gradient std line was lost in a blitted frame"
+
+
 def test_loss_surface_explorer(lectures, artifacts, timings):
     nb = figure_of(lectures, "05_optimization.ipynb")
     widget = "05 loss surface"
