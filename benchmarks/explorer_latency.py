@@ -193,8 +193,8 @@ def main() -> None:
     ref = rebuild_latencies(loss, max(2, repeats // 5)) * 1e3
     print(f"\nreference: 05 rebuilt from scratch per change (interact pattern): median {np.median(ref):.1f} ms")
     wall, cpu = (t * 1e3 for t in pass_latencies(max(2, repeats // 5)))
-    print(f"reference: 06's pass alone (explore, depth 10, width 500, batch 500, float32): median {np.median(wall):.1f} ms, "
-          f"cpu {np.median(cpu):.1f} ms")
+    print(f"reference: 06's pass alone (explore, depth 10, width 500, batch 500, float32): "
+          f"median {np.median(wall):.1f} ms, cpu {np.median(cpu):.1f} ms")
 
 
 def pass_latencies(repeats: int) -> tuple[np.ndarray, np.ndarray]:

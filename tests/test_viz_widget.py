@@ -147,6 +147,10 @@ def _init_explorer():
     return InitExplorer(depth=6, width=100, batch=200)
 
 
+def _next(value, values: list):
+    return values[(values.index(value) + 1) % len(values)]
+
+
 def _toggle(select, option: str) -> None:
     select.value = tuple(o for o in select.value if o != option) if option in select.value else (*select.value, option)
 
@@ -164,8 +168,8 @@ def _toggle(select, option: str) -> None:
     (LossSurfaceExplorer, lambda e: _toggle(e.methods, "Momentum")),  # the loss axis stays: no new decade
     (_init_explorer, lambda e: setattr(e.depth, "value", e.depth.value + 1)),
     (_init_explorer, lambda e: setattr(e.width, "value", {100: 50, 50: 100}[e.width.value])),
-    (_init_explorer, lambda e: setattr(e.init, "value", {"xavier": "std 1.0", "std 1.0": "he", "he": "xavier"}[e.init.value])),
-    (_init_explorer, lambda e: setattr(e.activation, "value", {"tanh": "relu", "relu": "sigmoid", "sigmoid": "tanh"}[e.activation.value])),
+    (_init_explorer, lambda e: setattr(e.init, "value", _next(e.init.value, ["xavier", "std 1.0", "he"]))),
+    (_init_explorer, lambda e: setattr(e.activation, "value", _next(e.activation.value, ["tanh", "relu", "sigmoid"]))),
     (_init_explorer, lambda e: setattr(e.batch_norm, "value", not e.batch_norm.value)),
 ], ids=["01 slope", "01 intercept", "01 GD step", "01 clear path", "04 depth", "04 gain", "04 activations",
         "05 lr", "05 steps", "05 optimizers", "06 depth", "06 width", "06 init", "06 activation", "06 batch norm"])

@@ -53,7 +53,7 @@ class InitExplorer(Explorer):
 
         _check_setting(depth, width, activation, init, batch_norm)
         self.batch, self.bins = batch, bins
-        explore_cached(depth, width, activation, init, batch_norm, batch, bins)  # bad batch or bins: fail before drawing
+        explore_cached(depth, width, activation, init, batch_norm, batch, bins)  # a bad batch or bins fails here
         super().__init__(figsize=figsize, ncols=3)
         self.ax_act, self.ax_grad, self.ax_std = self.axes
         self.ax_grad.sharey(self.ax_act)  # the same layers: one set of labels, on the left
@@ -74,7 +74,8 @@ class InitExplorer(Explorer):
         self.act_ridges = self.ax_act.add_collection(LineCollection([], linewidths=1.2))
         self.grad_ridges = self.ax_grad.add_collection(LineCollection([], linewidths=1.2))
         (self.act_std_line,) = self.ax_std.semilogy([], [], "o-", ms=3, color="tab:blue", label="activations $h_l$")
-        (self.grad_std_line,) = self.ax_std.semilogy([], [], "s-", ms=3, color="tab:red", label=r"gradients $\partial L/\partial h_l$")
+        (self.grad_std_line,) = self.ax_std.semilogy([], [], "s-", ms=3, color="tab:red",
+                                                     label=r"gradients $\partial L/\partial h_l$")
         self._label()
         self.update()
         self.freeze_layout()
