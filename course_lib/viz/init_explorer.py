@@ -81,10 +81,11 @@ class InitExplorer(Explorer):
         self.freeze_layout()
         self._pin_axis_labels()
         # Every change moves the ridges, the std lines, the axes' ranges (bins and stds follow the
-        # setting) and the titles that quote saturation: all of it is painted over a background of
-        # frames and the legend, so no control renders the whole figure again.
+        # setting), the titles that name the activation and quote saturation, and the legend (placed
+        # where the lines are not): all of it is painted over a background of frames and axis labels,
+        # so no control renders the whole figure again.
         self.animate(self.act_ridges, self.grad_ridges, self.act_std_line, self.grad_std_line,
-                     self.ax_act.title, self.ax_std.title)
+                     self.ax_act.title, self.ax_std.title, self.legend)
         for ax in self.axes:
             self.animate(ax.xaxis, ax.yaxis)
         for control in (self.depth, self.width, self.init, self.activation, self.batch_norm):
@@ -97,7 +98,7 @@ class InitExplorer(Explorer):
         self.ax_grad.set_title(r"gradients $\partial L/\partial h_l$", fontsize=10)
         self.ax_grad.set(xlabel=r"value of $\partial L/\partial h_l$")
         self.ax_std.set(xlabel="layer (1 = input side)", ylabel="std")
-        self.ax_std.legend(fontsize=8, loc="upper left")
+        self.legend = self.ax_std.legend(fontsize=8, loc="best")  # animated: it moves out of the lines' way
         for ax in self.axes:
             ax.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
             ax.xaxis.set_major_locator(MaxNLocator(nbins=3))  # few labels: each is painted on every change
