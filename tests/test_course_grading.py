@@ -49,6 +49,15 @@ MUTANTS = {
         ("adam_without_bias_correction", "adam", "return w - lr / (1 - b1**t) * m / denom, (t, m, v)",
          "return w - lr * m / (np.sqrt(v) + eps), (t, m, v)", {"test_adam", "test_race"}),
     ],
+    "06_training_deep_nets": [
+        ("biased_running_var", "batchnorm_forward", "momentum * var * N / (N - 1)", "momentum * var",
+         {"test_batchnorm_forward"}),
+        ("backward_without_mean_terms", "batchnorm_backward",
+         "dx = gamma * inv_std / N * (N * dout - dbeta - x_hat * dgamma)", "dx = gamma * inv_std * dout",
+         {"test_batchnorm_backward"}),
+        ("relu_gain_one", "initializers", '"relu": np.sqrt(2.0)', '"relu": 1.0',
+         {"test_initializers", "test_layer_stds"}),
+    ],
     "01_linear_regression": [
         ("wrong_sign", "mse_grad", "return 2.0 / X.shape[0] * (X.T @ residual)",
          "return -2.0 / X.shape[0] * (X.T @ residual)", {"test_mse_grad", "test_sgd", "test_sgd_ridge", "test_diabetes"}),
@@ -74,6 +83,12 @@ LIBRARY = {
          "def sigmoid_grad(x):\n    s = sigmoid(x)\n    return s * (1.0 - s)", {"test_sigmoid"}),
     ],
     "05_optimization": [("library_star", "momentum", "from torch.optim import *\n" + "{solution}", {"test_momentum"})],
+    "06_training_deep_nets": [
+        ("library_torch", "fans",
+         "def fans(shape):\n    return torch.nn.init._calculate_fan_in_and_fan_out(torch.empty(shape))", {"test_fans"}),
+        ("library_scratch", "clip_grad_norm",
+         "from course_lib.scratch import clipping\n{solution}", {"test_clip_grad_norm"}),
+    ],
 }
 
 
