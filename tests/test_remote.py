@@ -87,6 +87,19 @@ def test_callbacks_proxies_and_in_place_changes_cross():
                                                    "attribute of a proxy", "in place", "the generator advanced"]
 
 
+def test_a_callback_that_draws_from_the_students_generator_advances_it():
+    answer = ("def init_twice(draw, rng):\n    return draw(rng), draw(rng)\n"
+              "def fill(f, x):\n    f(x)\n    return x.copy()")
+    test = ("first, second = init_twice(lambda g: g.normal(size=2), np.random.default_rng(0))\n"
+            "twin = np.random.default_rng(0)\n"
+            "check_close('first draw', first, twin.normal(size=2))\n"
+            "check_close('second draw continues the stream', second, twin.normal(size=2))\n"
+            "def fill_(x):\n    x[:] = 7.0\n"
+            "check_close('a callback fills the array in place', fill(fill_, np.zeros(3)), np.full(3, 7.0))")
+    result = _run(answer, test)
+    assert (result.status, result.evalue) == ("ok", None)
+
+
 def test_in_place_change_is_seen_by_check_pure():
     result = _run("def f(x):\n    x[0] = 5.0\n    return x.sum()", "check_pure('pure', f, np.zeros(3))")
     assert result.status == "error" and result.records[-1] == {"kind": "pure", "name": "pure", "value": False,

@@ -5,6 +5,7 @@ Test cells run in the grader's trusted ``judge`` process; the student's code run
 
     request  {"id": ID, "op": "apply", "fn": "call", "args": [...], "kwargs": {...}, "errstate": {...}}
     reply    {"re": ID, "value": ...} or {"re": ID, "raise": {"type", "message"}}, plus "after", "forbidden"
+             (a callback's reply has "after" too: its arguments' post-call state, for the worker's objects)
 
 ``fn`` names one operation of ``OPERATIONS`` (a call, an attribute, an item, len, an operator...),
 applied in the worker to arguments among which are ``{"handle": id}`` references to the student's
@@ -222,9 +223,13 @@ class Remote:
         except wire.WireError as problem:
             raise self.endpoint.fail(f"a callback request that is not made of values ({problem})") from None
         try:
-            return {"value": self._encode(fn(*args, **kwargs), mine)}
+            reply = {"value": self._encode(fn(*args, **kwargs), mine)}
         except Exception as error:  # noqa: BLE001 - the trusted callable's error goes to the caller
-            return raised(error)
+            reply = raised(error)
+        # What the callable did to its arguments in place (an array filled, a generator drawn from)
+        # goes back, as the worker does after an answer's call, so the student's objects follow.
+        reply["after"] = self._encode(wire.leaves([args, kwargs]), mine)
+        return reply
 
 
 class Origin:

@@ -326,6 +326,11 @@ class Callback:
         objects = self._objects
         reply = objects.endpoint.request({"op": "callback", "target": self._cid, "args": objects._encode(list(args)),
                                           "kwargs": objects._encode(kwargs)})
+        after = wire.decode(reply.get("after", []), objects.resolve)
+        targets = wire.leaves([list(args), kwargs])
+        if type(after) is list and len(after) == len(targets):  # arrays and generators the callable changed
+            for target, state in zip(targets, after):
+                wire.restore(target, state)
         if "raise" in reply:
             raise remote.rebuild_error(reply["raise"])
         return wire.decode(reply.get("value"), objects.resolve)
