@@ -99,8 +99,13 @@ def _merge(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"course grade merge: {error}", file=sys.stderr)
         return 2
-    print((Path(args.out) / "summary.txt").read_text(), end="")
-    print(f"grades: {Path(args.out) / 'grades.csv'}; feedback: {Path(args.out) / 'feedback'}/")
+    return _report(Path(args.out))
+
+
+def _report(out: Path) -> int:
+    """Print a grading folder's summary and where its grades and feedback are."""
+    print((out / "summary.txt").read_text(), end="")
+    print(f"grades: {out / 'grades.csv'}; feedback: {out / 'feedback'}/")
     return 0
 
 
@@ -112,9 +117,7 @@ def _merge_scores(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"course grade merge-scores: {error}", file=sys.stderr)
         return 2
-    print((Path(args.out) / "summary.txt").read_text(), end="")
-    print(f"grades: {Path(args.out) / 'grades.csv'}; feedback: {Path(args.out) / 'feedback'}/")
-    return 0
+    return _report(Path(args.out))
 
 
 def _check(args: argparse.Namespace) -> int:

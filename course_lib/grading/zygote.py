@@ -133,11 +133,7 @@ def as_worker(request: dict, fds: list[int]) -> None:
     """pid 2: the student's process, with the limits and the uid of a sandbox of its own."""
     from course_lib.grading.sandbox import Limits, set_limits
 
-    os.dup2(fds[0], 0)
-    os.dup2(fds[1], 1)
-    null = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(null, 2)
-    os.closerange(3, 1 << 16)  # the zygote's control socket above all
+    _stdio(fds)  # closes the zygote's control socket above all
     os.chdir(WORKDIR)
     set_limits(Limits(**request["limits"]), processes=True)
     drop_privileges(request["uid"])
@@ -149,17 +145,21 @@ def as_worker(request: dict, fds: list[int]) -> None:
 # The trusted sides of a fork: the judge, and a worker without walls
 # ---------------------------------------------------------------------------
 
+def _stdio(fds: list[int]) -> None:
+    """The channel's two ends as stdin and stdout, stderr to /dev/null, every other descriptor closed."""
+    os.dup2(fds[0], 0)
+    os.dup2(fds[1], 1)
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
+    os.closerange(3, 1 << 16)
+
+
 def as_trusted_worker(request: dict, fds: list[int], control: socket.socket) -> None:
     """A worker for trusted code (``Sandbox("none")``): the grader's user, in a host folder, with limits."""
     from course_lib.grading.sandbox import Limits, set_limits
 
     _as_child(control)
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    os.dup2(fds[0], 0)
-    os.dup2(fds[1], 1)
-    null = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(null, 2)
-    os.closerange(3, 1 << 16)
+    _stdio(fds)
     os.chdir(request["workdir"])
     os.environ.update(HOME=request["workdir"], MPLCONFIGDIR=os.path.join(request["workdir"], ".mpl"))
     set_limits(Limits(**request["limits"]), processes=False)  # its own process group, memory and CPU caps
@@ -170,11 +170,7 @@ def as_judge(request: dict, fds: list[int], control: socket.socket) -> None:
     _as_child(control)
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     os.setsid()
-    os.dup2(fds[0], 0)
-    os.dup2(fds[1], 1)
-    null = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(null, 2)
-    os.closerange(3, 1 << 16)
+    _stdio(fds)
     os.chdir(request["workdir"])
     os.environ["MPLCONFIGDIR"] = os.path.join(request["workdir"], ".mpl")
     _serve(lambda: __import__("course_lib.grading.judge", fromlist=["main"]).main())
