@@ -22,7 +22,9 @@ step away from it, the control moved last first: the next key press usually find
 from __future__ import annotations
 
 import functools
-from concurrent.futures import Future, ThreadPoolExecutor
+import queue
+import threading
+from concurrent.futures import Future
 
 import numpy as np
 from matplotlib import colormaps
@@ -217,9 +219,30 @@ def _adjacent(options, value) -> list:
 
 # One background thread: NumPy's matrix products release the GIL, so it runs beside the kernel
 # without holding up the widgets; a single worker keeps the frame that the student asked for from
-# competing with more than one guess.
-_prefetcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="init-explorer")
+# competing with more than one guess. A daemon: a kernel that shuts down does not wait for guesses.
+_todo: queue.SimpleQueue[tuple[tuple, Future]] = queue.SimpleQueue()
 _queued: dict[tuple, Future] = {}
+_worker: threading.Thread | None = None
+
+
+def _work() -> None:
+    while True:
+        key, future = _todo.get()
+        if future.set_running_or_notify_cancel():  # False: cancelled while it waited
+            try:
+                future.set_result(explore_cached(*key))
+            except Exception as error:  # kept for whoever asks for this setting
+                future.set_exception(error)
+
+
+def _submit(key: tuple) -> Future:
+    global _worker
+    if _worker is None:
+        _worker = threading.Thread(target=_work, name="init-explorer-prefetch", daemon=True)
+        _worker.start()
+    future: Future = Future()
+    _todo.put((key, future))
+    return future
 
 
 def fetch(key: tuple) -> ExplorerData:
@@ -237,7 +260,7 @@ def prefetch(keys: list[tuple]) -> None:
             del _queued[key]
     for key in keys:
         if key not in _queued:
-            _queued[key] = _prefetcher.submit(explore_cached, *key)
+            _queued[key] = _submit(key)
 
 
 def settle() -> None:
