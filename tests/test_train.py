@@ -64,7 +64,7 @@ def test_fit_rejects_bad_data():
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     good = (torch.zeros(4, 2), torch.zeros(4, dtype=torch.long))
     kwargs = dict(epochs=1, batch_size=2, device=torch.device("cpu"), generator=torch.Generator(), progress=False)
-    with pytest.raises(ValueError, match=r"X \(N, D\) and y \(N,\), got X \(4, 2\) and y \(4, 1\)"):
+    with pytest.raises(ValueError, match=r"X \(N, \.\.\.\) and y \(N,\), got X \(4, 2\) and y \(4, 1\)"):
         fit(model, F.cross_entropy, opt, (torch.zeros(4, 2), torch.zeros(4, 1)), good, **kwargs)
     with pytest.raises(ValueError, match="torch tensors, got ndarray"):
         fit(model, F.cross_entropy, opt, (np.zeros((4, 2)), np.zeros(4)), good, **kwargs)
