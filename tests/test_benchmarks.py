@@ -35,3 +35,12 @@ def test_run_all_reads_the_headline_figures_from_the_scripts_tables():
     row = headline(warm, table([("00 solved", 6.0, 1.5), ("01 solved", 6.0, 2.5)], 3.0))
     assert row[1:4] == ["4 s", "12 s", "3.00x (cold / warm)"]
     assert headline(warm, "no table here")[1] == "-"
+
+
+def test_run_all_reads_the_loop_overhead_from_the_training_loop_table():
+    sys.path.insert(0, str(HERE))
+    from run_all import FIGURES, headline
+    from training_loop import overhead_table
+
+    loop = next(f for f in FIGURES if f.script == "training_loop")
+    assert headline(loop, overhead_table(0.21, 0.2))[1:4] == ["0.21 s", "0.2 s", "0.95x (reference / ours)"]
