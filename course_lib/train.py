@@ -114,9 +114,9 @@ def fit(
     X, y = _check_pair(train, "train")
     _check_pair(val, "val")
     dtype = autocast_dtype(device, amp)
-    as_images = uses_channels_last(model, X, device, channels_last)
-    layout = torch.channels_last if as_images else torch.preserve_format
-    if as_images:
+    use_channels_last = uses_channels_last(model, X, device, channels_last)
+    layout = torch.channels_last if use_channels_last else torch.preserve_format
+    if use_channels_last:
         model.to(memory_format=torch.channels_last)
     pin = stream and pins_memory(X, device)
     if not stream:  # once, here, rather than a copy per batch
@@ -134,8 +134,8 @@ def fit(
                 loss.backward()
                 optimizer.step()
             # Both sets are measured with the weights at the end of the epoch, in eval mode.
-            train_loss, train_acc = evaluate(model, loss_fn, (X, y), device, amp=amp, channels_last=as_images)
-            val_loss, val_acc = evaluate(model, loss_fn, val, device, amp=amp, channels_last=as_images)
+            train_loss, train_acc = evaluate(model, loss_fn, (X, y), device, amp=amp, channels_last=use_channels_last)
+            val_loss, val_acc = evaluate(model, loss_fn, val, device, amp=amp, channels_last=use_channels_last)
             history.train_loss.append(train_loss)
             history.train_acc.append(train_acc)
             history.val_loss.append(val_loss)

@@ -12,6 +12,15 @@ from course_lib.train import History, accuracy, evaluate, fit
 CPU = torch.device("cpu")
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Models this small lose more to thread hand-offs than they gain: 20x on two busy cores."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def breast_cancer_tensors():
     X, y = data.load_breast_cancer()
     split = data.train_val_test_split(X, y, np.random.default_rng(0), val=0.3, test=0.0)
