@@ -197,6 +197,19 @@ def test_streaming_from_the_host_gives_the_same_run(monkeypatch):
     assert len(calls) - once == once - 2  # every batch is copied, not the two data sets up front
 
 
+def test_streamed_batches_come_from_pinned_memory_when_the_device_is_a_gpu(monkeypatch):
+    pinned = []
+    monkeypatch.setattr(torch.Tensor, "pin_memory", lambda t: pinned.append(tuple(t.shape)) or t)
+    monkeypatch.setattr("course_lib.train.pins_memory", lambda X, device: True)  # as for host data and a GPU
+    fit_lenet(epochs=1)
+    assert (64, 1, 8, 8) not in pinned and (64,) not in pinned  # moved once: no batch is copied
+    pinned.clear()
+    _, history = fit_lenet(epochs=1, stream=True)
+    full_batches = len(digit_images()[0][0]) // 64
+    assert pinned.count((64, 1, 8, 8)) == pinned.count((64,)) == full_batches  # X and y of every batch
+    assert history.val_acc[-1] > 0.5
+
+
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_fit_on_cuda():
