@@ -17,7 +17,7 @@ What each one buys, and why it is safe:
   23), the sums kept in float32: for what autocast leaves in float32, and for every matmul when
   it is off. cuDNN convolutions use TF32 by default already.
 - **channels_last**: images stored (N, H, W, C) in memory, the layout tensor-core convolutions
-  want; in the default (N, C, H, W) layout cuDNN transposes before and after every conv.
+  read; in the default (N, C, H, W) layout cuDNN transposes around each conv or picks slower kernels.
 - **Pinned memory**: a copy from page-locked host memory runs by DMA while the GPU computes
   (``non_blocking=True``); from ordinary memory it is staged through a pinned buffer and waits.
 """
@@ -97,7 +97,7 @@ def tf32_matmuls(device: torch.device) -> Iterator[None]:
         return
     matmul = torch.backends.cuda.matmul
     # PyTorch >= 2.9 names the setting fp32_precision ("ieee" or "tf32"; reading the older flag
-    # raises once it is set); earlier versions have allow_tf32 (a bool) only.
+    # raises once the newer one has been set); earlier versions have allow_tf32 (a bool) only.
     name, value = ("fp32_precision", "tf32") if hasattr(matmul, "fp32_precision") else ("allow_tf32", True)
     before = getattr(matmul, name)
     setattr(matmul, name, value)
