@@ -34,7 +34,7 @@ import numpy as np  # noqa: E402
 
 from course_lib.data import load_diabetes, standardize  # noqa: E402
 from course_lib.viz.activations import ActivationExplorer  # noqa: E402
-from course_lib.viz.init_explorer import InitExplorer, explore_cached  # noqa: E402
+from course_lib.viz.init_explorer import InitExplorer, explore_cached, forget, settle  # noqa: E402
 from course_lib.viz.linear_regression import LinearRegressionExplorer  # noqa: E402
 from course_lib.viz.loss_surface import LossSurfaceExplorer, trajectory  # noqa: E402
 from course_lib.viz.widget import Explorer  # noqa: E402
@@ -91,11 +91,24 @@ def step_through(slider) -> Callable[[int], None]:
 
 
 def fresh(act: Callable[[int], None]) -> Callable[[int], None]:
-    """``act`` after emptying the initialization explorer's store of passes: the change computes anew."""
+    """``act`` on a setting never computed: before it, untimed, the explorer's background guesses
+    finish and its store of passes is emptied, so the change computes its pass on a quiet machine."""
     def once(k: int) -> None:
-        explore_cached.cache_clear()
         act(k)
 
+    def prepare(_k: int) -> None:
+        forget()
+
+    once.prepare = prepare
+    return once
+
+
+def after_a_pause(act: Callable[[int], None]) -> Callable[[int], None]:
+    """``act`` by a student who looks at each frame first: before it, untimed, the guesses finish."""
+    def once(k: int) -> None:
+        act(k)
+
+    once.prepare = lambda _k: settle()
     return once
 
 
@@ -108,6 +121,7 @@ def latencies(act: Callable[[int], None], repeats: int) -> tuple[np.ndarray, np.
     act(0)
     wall, cpu = [], []
     for k in range(1, repeats + 1):
+        getattr(act, "prepare", lambda _k: None)(k)  # untimed: what comes before the change
         w, c = time.perf_counter(), time.process_time()
         act(k)
         wall.append(time.perf_counter() - w)
@@ -140,9 +154,12 @@ def controls() -> list[tuple[str, Explorer, dict[str, Callable[[int], None]]]]:
             "surface (dropdown)": cycle(loss.surface, ["rosenbrock", "saddle", "quadratic"])}),
         # Each change but the last row's asks for a setting not seen yet: a new pass, 2 x depth products of
         # (500, 500) matrices at depth 10 and width 500 (keys go back and forth there, the width row last, so
-        # every row runs at the lecture's size). The last row goes between two settings the explorer keeps.
+        # every row runs at the lecture's size). "After a pause" is a student who looks at each frame before the
+        # next key: the background thread has computed the next depth by then. The last row goes between two
+        # settings the explorer keeps.
         ("06 initialization", init, {
             "depth (key)": fresh(cycle(init.depth, [9, 10])),
+            "depth (key), after a pause": after_a_pause(press(init.depth)),
             "init (key)": fresh(step_through(init.init)),
             "activation (click)": fresh(cycle(init.activation, ["relu", "sigmoid", "tanh"])),
             "batch norm (click)": fresh(lambda k: setattr(init.batch_norm, "value", not init.batch_norm.value)),

@@ -34,14 +34,19 @@ def main() -> None:
     empty = run(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("pass")]), ROOT)
     print(f"{'notebook':<42}{'seconds':>9}{'budget':>8}  verdict")
     print(f"{'(empty notebook: kernel start-up)':<42}{empty:>9.1f}")
-    total = 0.0
+    total, slowest = 0.0, {}
     for folder in ("notebooks", "solutions"):
         for path in sorted((ROOT / folder).glob(pattern)):
             seconds = run(nbformat.read(path, as_version=4), path.parent)
             total += seconds
+            slowest[folder] = max(slowest.get(folder, (0.0, "")), (seconds, path.name))
             verdict = "ok" if seconds <= BUDGET[folder] else "OVER"
             print(f"{folder + '/' + path.name:<42}{seconds:>9.1f}{BUDGET[folder]:>8.0f}  {verdict}")
     print(f"{'total':<42}{total:>9.1f}")
+    for folder, label in (("notebooks", "slowest lecture"), ("solutions", "slowest exercise set")):
+        if folder in slowest:
+            seconds, name = slowest[folder]
+            print(f"{label:<42}{seconds:>9.1f}{BUDGET[folder]:>8.0f}  {name}")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
     python benchmarks/run_all.py                       # full runs: tens of minutes on 2 cores
     python benchmarks/run_all.py --quick --out -       # every script with --quick, report on stdout
     python benchmarks/run_all.py --only grading_warm   # some scripts only
+    python benchmarks/run_all.py --only training_loop --keep   # re-run one, keep the others' sections
 
 The report starts with the machine, then a table of the headline figures (our number, the
 reference measured in the same run, their ratio and the goal) read from the scripts' own tables,
@@ -28,28 +29,57 @@ HERE = Path(__file__).resolve().parent
 
 @dataclass(frozen=True)
 class Figure:
-    """A headline figure: where its numbers are in a script's output, and the goal they are held to."""
+    """A headline figure: where its numbers are in a script's output, and the goal they are held to.
+
+    ``pattern`` is a regex whose first two groups are the two numbers, in the order ``order`` names
+    ("ours, reference" or "reference, ours"); a pattern with one group is a figure without a reference.
+    ``ratio`` says how the ratio is read: "reference / ours" (a speed-up: higher is better) or
+    "ours / reference" (a cost relative to the reference: lower is better).
+    """
 
     script: str
     name: str
-    pattern: str  # a regex whose groups are (ours, reference)
+    pattern: str
     unit: str
     goal: str
-    ratio: str = "reference / ours"  # how the ratio is read
+    ratio: str = "reference / ours"
+    order: str = "ours, reference"
 
 
 FIGURES = [
+    Figure("suite_time", "the README's test command, whole suite (every core)", r"whole suite\s+([\d.]+) s", "s",
+           "CI limit 90 min"),
+    Figure("notebook_times", "slowest lecture, executed in a fresh kernel (reference: kernel start-up)",
+           r"kernel start-up\)\s+([\d.]+)[\s\S]*?slowest lecture\s+([\d.]+)", "s", "<= 45 s",
+           ratio="ours / reference", order="reference, ours"),
+    Figure("mlp_scratch_vs_torch", "scratch MLP step vs torch, batch 256 width 256",
+           r"\n\s+256\s+256\s+([\d.]+)\s+([\d.]+)", "ms", "<= 1.5x", ratio="ours / reference"),
+    Figure("conv_scratch_vs_torch", "scratch im2col conv fwd+bwd vs torch, LeNet conv2, batch 64",
+           r"conv2 6->16 5x5 @12\s+([\d.]+)\s+([\d.]+)", "ms", "<= 3x", ratio="ours / reference"),
+    Figure("batchnorm_scratch_vs_torch", "scratch batch norm fwd+bwd vs torch, 500 x 500 float32",
+           r"\n\s+500\s+500\s+float32\s+([\d.]+)\s+([\d.]+)", "ms", "ratio reported",
+           ratio="ours / reference"),
+    Figure("explorer_latency", "05 explorer, one lr change vs rebuilding the figure per change",
+           r"05 loss surface\s+lr \(key\)\s+([\d.]+)[\s\S]*?interact pattern\): median ([\d.]+)", "ms",
+           "<= 50 ms"),
+    Figure("explorer_latency", "06 explorer, a new depth vs its forward and backward pass alone",
+           r"06 initialization\s+depth \(key\)\s+([\d.]+)[\s\S]*?pass alone .*?: median ([\d.]+)", "ms",
+           "<= 50 ms", ratio="ours / reference"),
+    Figure("playground_speed", "training playground playing, updates/s vs the model alone",
+           r"playing: updates/s \(goal >= 50\)\s+([\d.]+)[\s\S]*?model alone: updates/s\s+([\d.]+)", "/s",
+           ">= 50 /s at >= 10 frames/s", ratio="ours / reference"),
+    Figure("training_loop", "course training loop vs a plain torch loop, LeNet-5 on digits, 2 epochs",
+           r"course fit\s+([\d.]+)\s+.*\n\s*plain torch loop\s+([\d.]+)", "s", "<= 5 % overhead",
+           ratio="ours / reference"),
     Figure("grading_warm", "grading a notebook of the course, warm vs cold processes (all notebooks)",
            r"\*\*all \d+ notebooks\*\* \| ([\d.]+) \| ([\d.]+) \|", "s", ">= 3x less",
-           ratio="cold / warm"),
+           ratio="cold / warm", order="reference, ours"),
     Figure("grading_vs_nbgrader", "grading a class of one chapter, per submission: course grade vs nbgrader",
            r"course grade --jobs \d+\s+[\d.]+\s+([\d.]+)\n.*\n.*nbgrader autograde\s+[\d.]+\s+([\d.]+)", "s",
            ">= 10x per core"),
     Figure("grading_sandbox", "starting a worker and running one cell: warm bwrap vs a plain cold process",
            r"sandbox none\s*:\s+([\d.]+) ms\n.*\n.*sandbox bwrap warm\s*:\s+([\d.]+) ms", "ms",
-           "faster than a plain process", ratio="plain / bwrap"),
-    Figure("training_loop", "training LeNet-5 on digits for 2 epochs: course fit vs a plain torch loop (loop overhead)",
-           r"\*\*course fit vs plain loop\*\* \| ([\d.]+) \| ([\d.]+) \|", "s", ">= 0.95x (overhead <= 5 %)"),
+           "faster than a plain process", ratio="plain / bwrap", order="reference, ours"),
 ]
 
 
@@ -73,38 +103,70 @@ def machine() -> str:
     return ", ".join(parts)
 
 
-def run(script: Path, quick: bool) -> tuple[float, int, str]:
+@dataclass(frozen=True)
+class Result:
+    """One script's run: wall seconds, exit code, what it printed, when, and whether with --quick."""
+
+    seconds: float
+    code: int
+    output: str
+    when: str
+    quick: bool
+
+
+def run(script: Path, quick: bool) -> Result:
     start = time.perf_counter()
     done = subprocess.run([sys.executable, str(script), *(["--quick"] if quick else [])], capture_output=True,
                           text=True)
-    return time.perf_counter() - start, done.returncode, done.stdout + (done.stderr[-2000:] if done.returncode else "")
+    output = done.stdout + (done.stderr[-2000:] if done.returncode else "")
+    return Result(time.perf_counter() - start, done.returncode, output, _now(), quick)
+
+
+SECTION = re.compile(r"^## (\S+)\n\n`benchmarks/\S+\.py`( --quick)?: (\d+) s, (\d{4}-\d\d-\d\d \d\d:\d\d)"
+                     r"(?:, FAILED \(exit (-?\d+)\))?\n\n```text\n([\s\S]*?)\n```$", re.MULTILINE)
+
+
+def earlier_results(report_text: str) -> dict[str, Result]:
+    """The sections of an earlier report, so that re-running one script keeps the others' results."""
+    return {m[1]: Result(float(m[3]), int(m[5] or 0), m[6], m[4], bool(m[2])) for m in SECTION.finditer(report_text)}
+
+
+def _now() -> str:
+    return datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
 
 
 def headline(figure: Figure, output: str) -> list[str]:
+    """The figure's table row: name, ours, reference, ratio, goal ("-" where the output lacks it)."""
     found = re.search(figure.pattern, output)
     if not found:
         return [figure.name, "-", "-", "-", figure.goal]
-    ours, reference = (float(g) for g in found.groups()[:2])
-    if figure.ratio in ("cold / warm", "plain / bwrap"):
-        ours, reference = reference, ours  # the first column of those tables is the reference
-    ratio = reference / ours if ours else float("inf")
+    numbers = [float(g) for g in found.groups()[:2]]
+    if len(numbers) == 1:
+        return [figure.name, f"{numbers[0]:g} {figure.unit}", "-", "-", figure.goal]
+    ours, reference = numbers if figure.order == "ours, reference" else numbers[::-1]
+    if figure.ratio == "ours / reference":
+        ratio = ours / reference if reference else float("inf")
+    else:
+        ratio = reference / ours if ours else float("inf")
     return [figure.name, f"{ours:g} {figure.unit}", f"{reference:g} {figure.unit}", f"{ratio:.2f}x ({figure.ratio})",
             figure.goal]
 
 
-def report(outputs: dict[str, tuple[float, int, str]], quick: bool) -> str:
-    when = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+def report(results: dict[str, Result]) -> str:
     lines = ["# Benchmark results", "",
-             f"Written by `python benchmarks/run_all.py{' --quick' if quick else ''}` on {when}.", "",
+             f"Written by `python benchmarks/run_all.py` on {_now()}; each section below says when its script ran "
+             "and how long it took.", "",
              f"Machine: {machine()}.", "",
              "| figure | ours | reference (same run) | ratio | goal |", "|---|---:|---:|---:|---|"]
     for figure in FIGURES:
-        if figure.script in outputs:
-            lines.append("| " + " | ".join(headline(figure, outputs[figure.script][2])) + " |")
-    for name, (seconds, code, output) in outputs.items():
-        status = "" if code == 0 else f", FAILED (exit {code})"
-        lines += ["", f"## {name}", "", f"`benchmarks/{name}.py`{' --quick' if quick else ''}: {seconds:.0f} s{status}",
-                  "", "```text", output.rstrip(), "```"]
+        if figure.script in results:
+            lines.append("| " + " | ".join(headline(figure, results[figure.script].output)) + " |")
+    for name in sorted(results):
+        r = results[name]
+        status = "" if r.code == 0 else f", FAILED (exit {r.code})"
+        lines += ["", f"## {name}", "",
+                  f"`benchmarks/{name}.py`{' --quick' if r.quick else ''}: {r.seconds:.0f} s, {r.when}{status}",
+                  "", "```text", r.output.rstrip(), "```"]
     return "\n".join(lines) + "\n"
 
 
@@ -113,6 +175,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="every script with --quick (a smoke run)")
     parser.add_argument("--only", nargs="+", help="these scripts only (names without .py)")
     parser.add_argument("--out", default=str(HERE / "RESULTS.md"), help="where to write the report; - for stdout")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the results of the scripts not run this time from the report at --out")
     args = parser.parse_args()
     scripts = sorted(p for p in HERE.glob("*.py") if p.stem != "run_all")
     if args.only:
@@ -121,15 +185,16 @@ def main() -> None:
             raise SystemExit(f"run_all: no benchmark named {', '.join(sorted(unknown))}; "
                              f"expected some of {', '.join(p.stem for p in scripts)}")
         scripts = [p for p in scripts if p.stem in args.only]
-    outputs = {}
+    out = Path(args.out)
+    results = earlier_results(out.read_text()) if args.keep and args.out != "-" and out.exists() else {}
     for script in scripts:
         print(f"running {script.name} ...", file=sys.stderr, flush=True)
-        outputs[script.stem] = run(script, args.quick)
-    text = report(outputs, args.quick)
+        results[script.stem] = run(script, args.quick)
+    text = report(results)
     if args.out == "-":
         print(text, end="")
     else:
-        Path(args.out).write_text(text)
+        out.write_text(text)
         print(f"wrote {args.out}")
 
 

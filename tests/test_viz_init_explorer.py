@@ -10,7 +10,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from course_lib.scratch.init_explorer import explore  # noqa: E402
-from course_lib.viz.init_explorer import RIDGE_HEIGHT, InitExplorer, explore_cached, ridge_heights  # noqa: E402
+from course_lib.viz.init_explorer import RIDGE_HEIGHT, InitExplorer, explore_cached, forget, ridge_heights, settle  # noqa: E402
 
 SMALL = {"width": 100, "batch": 200, "bins": 30}  # a quick pass; the lecture's 500 x 500 is the default
 
@@ -113,3 +113,39 @@ def test_ridge_heights_scale_each_layer_and_cut_relus_zero_bin():
 def test_bad_settings_are_refused_with_the_expected_values(kwargs, match):
     with pytest.raises(ValueError, match=match):
         InitExplorer(**{**SMALL, **kwargs})
+
+
+def live(explorer: InitExplorer) -> InitExplorer:
+    explorer.fig.canvas._handle_custom_msg({"type": "initialized"}, [])  # as JupyterLab does on display
+    return explorer
+
+
+def test_a_live_explorer_computes_the_next_step_while_the_student_looks():
+    forget()  # nothing from other tests: every pass is computed here
+    explorer = live(InitExplorer(depth=4, init="he", **SMALL))
+    explorer.depth.value = 5
+    settle()
+    misses = explore_cached.cache_info().misses
+    explorer.depth.value = 6  # one more step the same way: computed in the background already
+    assert explore_cached.cache_info().misses == misses
+    np.testing.assert_array_equal(explorer.data.act_counts,
+                                  explore(6, SMALL["width"], "tanh", "he", False, batch=SMALL["batch"],
+                                          bins=SMALL["bins"], dtype=np.float32).act_counts)
+    settle()
+
+
+def test_the_control_moved_last_is_guessed_first():
+    explorer = InitExplorer(depth=4, init="he", **SMALL)
+    explorer.init.value = "xavier"
+    assert [key[3] for key in explorer.neighbours()[:2]] == ["he", "std 1.0"]  # the init slider's neighbours
+    explorer.depth.value = 20
+    assert explorer.neighbours()[0] == (19, SMALL["width"], "tanh", "xavier", False)  # depth 21 does not exist
+    assert len(set(explorer.neighbours())) == len(explorer.neighbours()) == 8
+
+
+def test_an_explorer_without_a_browser_guesses_nothing():
+    forget()
+    explorer = InitExplorer(depth=3, init="std 1.0", **SMALL)
+    explorer.depth.value = 2
+    settle()
+    assert explore_cached.cache_info().misses == 2  # the two settings shown, nothing more

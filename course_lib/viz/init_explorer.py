@@ -13,12 +13,18 @@ at 0 (half of all outputs are exactly 0) is cut off at the ridge's height so the
 
 The computation is ``scratch.init_explorer.explore`` (one forward and backward pass of the
 scratch layers, tested on its own); the widget keeps its results per setting and only moves
-lines, so a setting seen before comes back at the cost of a frame.
+lines, so a setting seen before comes back at the cost of a frame. A new setting costs a pass
+(at depth 10 and width 500, 20 products of 500 x 500 matrices: more than a frame's budget on a
+laptop), so while the student looks at a frame, a background thread computes the settings one
+step away from it, the control moved last first: the next key press usually finds its pass done.
 """
 
 from __future__ import annotations
 
 import functools
+import queue
+import threading
+from concurrent.futures import Future
 
 import numpy as np
 from matplotlib import colormaps
@@ -89,7 +95,7 @@ class InitExplorer(Explorer):
         for ax in self.axes:
             self.animate(ax.xaxis, ax.yaxis)
         for control in (self.depth, self.width, self.init, self.activation, self.batch_norm):
-            control.observe(lambda _: self.update(), names="value")
+            control.observe(functools.partial(self._on_change, control), names="value")
         self.assemble([widgets.HBox([widgets.VBox([self.depth, self.width, self.init]),
                                      widgets.VBox([self.activation, self.batch_norm])])])
 
@@ -121,6 +127,10 @@ class InitExplorer(Explorer):
                 where = label.get_transform().transform(label.get_position())  # display pixels
                 axis.set_label_coords(*ax.transAxes.inverted().transform(where))
 
+    def _on_change(self, control, _change: dict) -> None:
+        self._moved = control
+        self.update()
+
     def setting(self) -> tuple[int, int, str, str, bool]:
         """(depth, width, activation, init, batch_norm) as the controls stand, in ``explore``'s terms."""
         return (self.depth.value, self.width.value, self.activation.value, self.init.value,
@@ -129,7 +139,7 @@ class InitExplorer(Explorer):
     def update(self) -> None:
         """Recompute (or fetch) the current setting's pass and move every artist to it."""
         depth, _, activation, _, _ = setting = self.setting()
-        self.data = data = explore_cached(*setting, self.batch, self.bins)
+        self.data = data = fetch(setting + (self.batch, self.bins))
         layers = np.arange(1, depth + 1)
         cut_zero_bin = activation == "relu"
         for ridges, counts, edges in ((self.act_ridges, data.act_counts, data.act_edges),
@@ -149,6 +159,21 @@ class InitExplorer(Explorer):
         self.ax_act.set_title(f"{activation} outputs $h_l$", fontsize=10)
         self.ax_std.set_title(f"std per layer · layer {depth}: {_health(data, activation)}", fontsize=10)
         self.redraw(full=False)
+        if self._live:  # a student is looking (not a notebook run without a browser): guess the next step
+            prefetch([key + (self.batch, self.bins) for key in self.neighbours()])  # after the frame went out
+
+    def neighbours(self) -> list[tuple[int, int, str, str, bool]]:
+        """The settings one step of one control away, those of the control moved last first."""
+        depth, width, activation, init, batch_norm = self.setting()
+        steps = {
+            self.depth: [(d, width, activation, init, batch_norm) for d in (depth + 1, depth - 1) if 1 <= d <= MAX_DEPTH],
+            self.init: [(depth, width, activation, i, batch_norm) for i in _adjacent(list(SCHEMES.values()), init)],
+            self.width: [(depth, w, activation, init, batch_norm) for w in _adjacent(WIDTHS, width)],
+            self.batch_norm: [(depth, width, activation, init, not batch_norm)],
+            self.activation: [(depth, width, a, init, batch_norm) for a in ACTIVATION_LABELS.values() if a != activation],
+        }
+        moved = getattr(self, "_moved", self.depth)
+        return steps[moved] + [key for control, keys in steps.items() if control is not moved for key in keys]
 
 
 def ridge_heights(counts: Array, cut_zero_bin: bool = False) -> Array:
@@ -184,6 +209,72 @@ def _check_setting(depth: int, width: int, activation: str, init: str, batch_nor
         raise ValueError(f"init must be one of {list(SCHEMES.values())}, got {init!r}")
     if not isinstance(batch_norm, bool):
         raise ValueError(f"batch_norm must be True or False, got {batch_norm!r}")
+
+
+def _adjacent(options, value) -> list:
+    """The options just after and just before ``value`` (as a slider's arrow keys reach them)."""
+    i = list(options).index(value)
+    return [options[j] for j in (i + 1, i - 1) if 0 <= j < len(options)]
+
+
+# One background thread: NumPy's matrix products release the GIL, so it runs beside the kernel
+# without holding up the widgets; a single worker keeps the frame that the student asked for from
+# competing with more than one guess. A daemon: a kernel that shuts down does not wait for guesses.
+_todo: queue.SimpleQueue[tuple[tuple, Future]] = queue.SimpleQueue()
+_queued: dict[tuple, Future] = {}
+_worker: threading.Thread | None = None
+
+
+def _work() -> None:
+    while True:
+        key, future = _todo.get()
+        if future.set_running_or_notify_cancel():  # False: cancelled while it waited
+            try:
+                future.set_result(explore_cached(*key))
+            except Exception as error:  # kept for whoever asks for this setting
+                future.set_exception(error)
+
+
+def _submit(key: tuple) -> Future:
+    global _worker
+    if _worker is None:
+        _worker = threading.Thread(target=_work, name="init-explorer-prefetch", daemon=True)
+        _worker.start()
+    future: Future = Future()
+    _todo.put((key, future))
+    return future
+
+
+def fetch(key: tuple) -> ExplorerData:
+    """``explore_cached(*key)``: kept, waited for if a prefetch is computing it, else computed now."""
+    future = _queued.pop(key, None)
+    if future is not None and not future.cancel():  # started (or done): its result is the quickest
+        return future.result()
+    return explore_cached(*key)
+
+
+def prefetch(keys: list[tuple]) -> None:
+    """Queue ``explore_cached(*key)`` for each key in order; guesses no longer wanted are dropped."""
+    for key, future in list(_queued.items()):
+        if future.done() or (key not in keys and future.cancel()):
+            del _queued[key]
+    for key in keys:
+        if key not in _queued:
+            _queued[key] = _submit(key)
+
+
+def settle() -> None:
+    """Wait until every queued prefetch has finished (tests and benchmarks start from a quiet explorer)."""
+    for future in list(_queued.values()):
+        if not future.cancelled():
+            future.exception()  # waits; a failing setting fails again when it is asked for
+
+
+def forget() -> None:
+    """Drop every pass computed so far, kept or prefetched: the next setting shown is computed anew."""
+    settle()
+    _queued.clear()
+    explore_cached.cache_clear()
 
 
 @functools.lru_cache(maxsize=256)
