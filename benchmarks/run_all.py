@@ -68,7 +68,7 @@ FIGURES = [
     Figure("playground_speed", "training playground playing, updates/s vs the model alone",
            r"playing: updates/s \(goal >= 50\)\s+([\d.]+)[\s\S]*?model alone: updates/s\s+([\d.]+)", "/s",
            ">= 50 /s at >= 10 frames/s", ratio="ours / reference"),
-    Figure("training_loop", "course training loop vs a plain torch loop, LeNet epoch",
+    Figure("training_loop", "course training loop vs a plain torch loop, LeNet-5 on digits, 2 epochs",
            r"course fit\s+([\d.]+)\s+.*\n\s*plain torch loop\s+([\d.]+)", "s", "<= 5 % overhead",
            ratio="ours / reference"),
     Figure("grading_warm", "grading a notebook of the course, warm vs cold processes (all notebooks)",

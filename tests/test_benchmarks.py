@@ -54,3 +54,13 @@ def test_run_all_reads_a_cost_ratio_the_right_way_up():
     mlp = next(f for f in FIGURES if f.script == "mlp_scratch_vs_torch")
     output = "batch  width  scratch ms  torch ms  ratio\n    32     64   0.1   0.2  0.5x\n   256    256   3.0   2.0  1.50x\n"
     assert headline(mlp, output)[1:4] == ["3 ms", "2 ms", "1.50x (ours / reference)"]
+
+
+def test_run_all_reads_the_loop_overhead_from_the_training_loop_table():
+    sys.path.insert(0, str(HERE))
+    from run_all import FIGURES, headline
+    from training_loop import overhead_table
+
+    loop = next(f for f in FIGURES if f.script == "training_loop")
+    row = headline(loop, overhead_table([0.19, 0.21, 0.25], [0.2, 0.2, 0.3]))
+    assert row[1:4] == ["0.21 s", "0.2 s", "1.05x (ours / reference)"]
