@@ -58,6 +58,13 @@ MUTANTS = {
         ("relu_gain_one", "initializers", '"relu": np.sqrt(2.0)', '"relu": 1.0',
          {"test_initializers", "test_layer_stds"}),
     ],
+    "08_cnns": [
+        ("dx_without_overlap_sum", "conv2d_backward",
+         "dxp[:, :, a:a + stride * Ho:stride, c:c + stride * Wo:stride] += dwindows",
+         "dxp[:, :, a:a + stride * Ho:stride, c:c + stride * Wo:stride] = dwindows", {"test_conv2d_backward"}),
+        ("convolution_not_correlation", "conv2d_loops", "out[n, o, i, j] = np.sum(window * w[o])",
+         "out[n, o, i, j] = np.sum(window * w[o, :, ::-1, ::-1])", {"test_conv2d_loops", "test_conv2d_im2col"}),
+    ],
     "01_linear_regression": [
         ("wrong_sign", "mse_grad", "return 2.0 / X.shape[0] * (X.T @ residual)",
          "return -2.0 / X.shape[0] * (X.T @ residual)", {"test_mse_grad", "test_sgd", "test_sgd_ridge", "test_diabetes"}),
@@ -88,6 +95,12 @@ LIBRARY = {
          "def fans(shape):\n    return torch.nn.init._calculate_fan_in_and_fan_out(torch.empty(shape))", {"test_fans"}),
         ("library_scratch", "clip_grad_norm",
          "from course_lib.scratch import clipping\n{solution}", {"test_clip_grad_norm"}),
+    ],
+    "08_cnns": [
+        ("library_scratch_conv", "conv2d_backward",
+         "from course_lib.scratch.conv import conv2d_backward_im2col as conv2d_backward", {"test_conv2d_backward"}),
+        ("library_scratch_pooling", "max_pool2d", "from course_lib.scratch.pooling import max_pool2d, max_pool2d_backward",
+         {"test_max_pool2d"}),
     ],
 }
 
