@@ -105,30 +105,34 @@ def machine() -> str:
 
 @dataclass(frozen=True)
 class Result:
-    """One script's run: wall seconds, exit code, what it printed, when, and whether with --quick."""
+    """One script's run: wall seconds, exit code, what it printed, when, whether with --quick, and the
+    machine's load average over the minute before it started (other work running beside it slows it)."""
 
     seconds: float
     code: int
     output: str
     when: str
     quick: bool
+    load: float = 0.0
 
 
 def run(script: Path, quick: bool) -> Result:
+    load = os.getloadavg()[0]
     start = time.perf_counter()
     done = subprocess.run([sys.executable, str(script), *(["--quick"] if quick else [])], capture_output=True,
                           text=True)
     output = done.stdout + (done.stderr[-2000:] if done.returncode else "")
-    return Result(time.perf_counter() - start, done.returncode, output, _now(), quick)
+    return Result(time.perf_counter() - start, done.returncode, output, _now(), quick, load)
 
 
 SECTION = re.compile(r"^## (\S+)\n\n`benchmarks/\S+\.py`( --quick)?: (\d+) s, (\d{4}-\d\d-\d\d \d\d:\d\d)"
-                     r"(?:, FAILED \(exit (-?\d+)\))?\n\n```text\n([\s\S]*?)\n```$", re.MULTILINE)
+                     r", load average ([\d.]+)(?:, FAILED \(exit (-?\d+)\))?\n\n```text\n([\s\S]*?)\n```$", re.MULTILINE)
 
 
 def earlier_results(report_text: str) -> dict[str, Result]:
     """The sections of an earlier report, so that re-running one script keeps the others' results."""
-    return {m[1]: Result(float(m[3]), int(m[5] or 0), m[6], m[4], bool(m[2])) for m in SECTION.finditer(report_text)}
+    return {m[1]: Result(float(m[3]), int(m[6] or 0), m[7], m[4], bool(m[2]), float(m[5]))
+            for m in SECTION.finditer(report_text)}
 
 
 def _now() -> str:
@@ -154,8 +158,10 @@ def headline(figure: Figure, output: str) -> list[str]:
 
 def report(results: dict[str, Result]) -> str:
     lines = ["# Benchmark results", "",
-             f"Written by `python benchmarks/run_all.py` on {_now()}; each section below says when its script ran "
-             "and how long it took.", "",
+             f"Written by `python benchmarks/run_all.py` on {_now()}; each section below says when its script ran, "
+             "how long it took, and the machine's load average as it started (on 2 cores, a load above 2 means "
+             "other work ran beside it and its times are inflated; ratios against a reference timed in the same "
+             "run suffer less).", "",
              f"Machine: {machine()}.", "",
              "| figure | ours | reference (same run) | ratio | goal |", "|---|---:|---:|---:|---|"]
     for figure in FIGURES:
@@ -165,7 +171,8 @@ def report(results: dict[str, Result]) -> str:
         r = results[name]
         status = "" if r.code == 0 else f", FAILED (exit {r.code})"
         lines += ["", f"## {name}", "",
-                  f"`benchmarks/{name}.py`{' --quick' if r.quick else ''}: {r.seconds:.0f} s, {r.when}{status}",
+                  f"`benchmarks/{name}.py`{' --quick' if r.quick else ''}: {r.seconds:.0f} s, {r.when}, "
+                  f"load average {r.load:.1f}{status}",
                   "", "```text", r.output.rstrip(), "```"]
     return "\n".join(lines) + "\n"
 

@@ -41,8 +41,8 @@ def test_run_all_keeps_the_sections_of_scripts_not_run_again(tmp_path):
     sys.path.insert(0, str(HERE))
     from run_all import Result, earlier_results, report
 
-    first = {"closed_form_vs_sgd": Result(12.0, 0, "table A", "2026-01-02 03:04", False),
-             "mlp_scratch_vs_torch": Result(3.0, 1, "boom", "2026-01-02 03:05", True)}
+    first = {"closed_form_vs_sgd": Result(12.0, 0, "table A", "2026-01-02 03:04", False, 0.5),
+             "mlp_scratch_vs_torch": Result(3.0, 1, "boom", "2026-01-02 03:05", True, 11.0)}
     kept = earlier_results(report(first))
     assert kept == first
 
