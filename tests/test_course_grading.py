@@ -58,6 +58,13 @@ MUTANTS = {
         ("relu_gain_one", "initializers", '"relu": np.sqrt(2.0)', '"relu": 1.0',
          {"test_initializers", "test_layer_stds"}),
     ],
+    "07_regularization": [
+        ("dropout_not_rescaled", "dropout", "return x * keep / (1 - p), keep", "return x * keep, keep",
+         {"test_dropout", "test_train_mlp"}),
+        ("best_weights_not_copied", "early_stopping",
+         "best_params = {name: array.copy() for name, array in params.items()}", "best_params = dict(params)",
+         {"test_early_stopping", "test_train_mlp"}),
+    ],
     "01_linear_regression": [
         ("wrong_sign", "mse_grad", "return 2.0 / X.shape[0] * (X.T @ residual)",
          "return -2.0 / X.shape[0] * (X.T @ residual)", {"test_mse_grad", "test_sgd", "test_sgd_ridge", "test_diabetes"}),
@@ -88,6 +95,14 @@ LIBRARY = {
          "def fans(shape):\n    return torch.nn.init._calculate_fan_in_and_fan_out(torch.empty(shape))", {"test_fans"}),
         ("library_scratch", "clip_grad_norm",
          "from course_lib.scratch import clipping\n{solution}", {"test_clip_grad_norm"}),
+    ],
+    "07_regularization": [
+        ("library_torch", "dropout",
+         "{solution}\ndef dropout_forward(x, p, rng, train=True):\n"
+         "    y = torch.nn.functional.dropout(torch.tensor(x), p, training=train).numpy()\n"
+         "    return y, (y != 0 if train and p > 0 else None)", {"test_dropout"}),
+        ("library_early_stopping", "early_stopping",
+         "from course_lib.early_stopping import EarlyStopping\n{solution}", {"test_early_stopping"}),
     ],
 }
 
