@@ -97,10 +97,10 @@ LIBRARY = {
          "from course_lib.scratch import clipping\n{solution}", {"test_clip_grad_norm"}),
     ],
     "07_regularization": [
-        ("library_torch", "dropout",
-         "{solution}\ndef dropout_forward(x, p, rng, train=True):\n"
-         "    y = torch.nn.functional.dropout(torch.tensor(x), p, training=train).numpy()\n"
-         "    return y, (y != 0 if train and p > 0 else None)", {"test_dropout"}),
+        ("library_autograd", "penalties",
+         "{solution}\ndef l2_penalty(w, lam):\n    l1_penalty(w, lam)  # the same checks of lam\n"
+         "    wt = torch.tensor(w, requires_grad=True)\n    value = lam / 2 * (wt ** 2).sum()\n"
+         "    value.backward()\n    return value.item(), wt.grad.numpy()", {"test_penalties"}),
         ("library_early_stopping", "early_stopping",
          "from course_lib.early_stopping import EarlyStopping\n{solution}", {"test_early_stopping"}),
     ],
