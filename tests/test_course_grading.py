@@ -65,6 +65,13 @@ MUTANTS = {
         ("convolution_not_correlation", "conv2d_loops", "out[n, o, i, j] = np.sum(window * w[o])",
          "out[n, o, i, j] = np.sum(window * w[o, :, ::-1, ::-1])", {"test_conv2d_loops", "test_conv2d_im2col"}),
     ],
+    "07_regularization": [
+        ("dropout_not_rescaled", "dropout", "return x * keep / (1 - p), keep", "return x * keep, keep",
+         {"test_dropout", "test_train_mlp"}),
+        ("best_weights_not_copied", "early_stopping",
+         "best_params = {name: array.copy() for name, array in params.items()}", "best_params = dict(params)",
+         {"test_early_stopping", "test_train_mlp"}),
+    ],
     "01_linear_regression": [
         ("wrong_sign", "mse_grad", "return 2.0 / X.shape[0] * (X.T @ residual)",
          "return -2.0 / X.shape[0] * (X.T @ residual)", {"test_mse_grad", "test_sgd", "test_sgd_ridge", "test_diabetes"}),
@@ -101,6 +108,14 @@ LIBRARY = {
          "from course_lib.scratch.conv import conv2d_backward_im2col as conv2d_backward", {"test_conv2d_backward"}),
         ("library_scratch_pooling", "max_pool2d", "from course_lib.scratch.pooling import max_pool2d, max_pool2d_backward",
          {"test_max_pool2d"}),
+    ],
+    "07_regularization": [
+        ("library_autograd", "penalties",
+         "{solution}\ndef l2_penalty(w, lam):\n    l1_penalty(w, lam)  # the same checks of lam\n"
+         "    wt = torch.tensor(w, requires_grad=True)\n    value = lam / 2 * (wt ** 2).sum()\n"
+         "    value.backward()\n    return value.item(), wt.grad.numpy()", {"test_penalties"}),
+        ("library_early_stopping", "early_stopping",
+         "from course_lib.early_stopping import EarlyStopping\n{solution}", {"test_early_stopping"}),
     ],
 }
 
