@@ -58,6 +58,13 @@ MUTANTS = {
         ("relu_gain_one", "initializers", '"relu": np.sqrt(2.0)', '"relu": 1.0',
          {"test_initializers", "test_layer_stds"}),
     ],
+    "09_deep_architectures": [
+        ("shortcut_after_relu", "residual_block",
+         "out = out + (x if self.shortcut is None else self.shortcut(x))\n        return torch.relu(out)",
+         "out = torch.relu(out)\n        return out + (x if self.shortcut is None else self.shortcut(x))",
+         {"test_residual_block"}),
+        ("stale_gradients", "grad_norm", "    model.zero_grad()\n", "", {"test_grad_norm"}),
+    ],
     "01_linear_regression": [
         ("wrong_sign", "mse_grad", "return 2.0 / X.shape[0] * (X.T @ residual)",
          "return -2.0 / X.shape[0] * (X.T @ residual)", {"test_mse_grad", "test_sgd", "test_sgd_ridge", "test_diabetes"}),
@@ -88,6 +95,9 @@ LIBRARY = {
          "def fans(shape):\n    return torch.nn.init._calculate_fan_in_and_fan_out(torch.empty(shape))", {"test_fans"}),
         ("library_scratch", "clip_grad_norm",
          "from course_lib.scratch import clipping\n{solution}", {"test_clip_grad_norm"}),
+    ],
+    "09_deep_architectures": [
+        ("library_models", "dense_block", "from course_lib.models.blocks import DenseBlock", {"test_dense_block"}),
     ],
 }
 
