@@ -60,8 +60,8 @@ MUTANTS = {
     ],
     "09_deep_architectures": [
         ("shortcut_after_relu", "residual_block",
-         "out = out + (x if self.shortcut is None else self.shortcut(x))\n        return torch.relu(out)",
-         "out = torch.relu(out)\n        return out + (x if self.shortcut is None else self.shortcut(x))",
+         "if self.residual:\n            out = out + (x if self.shortcut is None else self.shortcut(x))\n        return torch.relu(out)",
+         "out = torch.relu(out)\n        if self.residual:\n            out = out + (x if self.shortcut is None else self.shortcut(x))\n        return out",
          {"test_residual_block"}),
         ("stale_gradients", "grad_norm", "    model.zero_grad()\n", "", {"test_grad_norm"}),
     ],
