@@ -72,6 +72,13 @@ MUTANTS = {
          "best_params = {name: array.copy() for name, array in params.items()}", "best_params = dict(params)",
          {"test_early_stopping", "test_train_mlp"}),
     ],
+    "09_deep_architectures": [
+        ("shortcut_after_relu", "residual_block",
+         "if self.residual:\n            out = out + (x if self.shortcut is None else self.shortcut(x))\n        return torch.relu(out)",
+         "out = torch.relu(out)\n        if self.residual:\n            out = out + (x if self.shortcut is None else self.shortcut(x))\n        return out",
+         {"test_residual_block"}),
+        ("stale_gradients", "grad_norm", "    model.zero_grad()\n", "", {"test_grad_norm"}),
+    ],
     "01_linear_regression": [
         ("wrong_sign", "mse_grad", "return 2.0 / X.shape[0] * (X.T @ residual)",
          "return -2.0 / X.shape[0] * (X.T @ residual)", {"test_mse_grad", "test_sgd", "test_sgd_ridge", "test_diabetes"}),
@@ -116,6 +123,9 @@ LIBRARY = {
          "    value.backward()\n    return value.item(), wt.grad.numpy()", {"test_penalties"}),
         ("library_early_stopping", "early_stopping",
          "from course_lib.early_stopping import EarlyStopping\n{solution}", {"test_early_stopping"}),
+    ],
+    "09_deep_architectures": [
+        ("library_models", "dense_block", "from course_lib.models.blocks import DenseBlock", {"test_dense_block"}),
     ],
 }
 
