@@ -64,3 +64,15 @@ def test_run_all_reads_the_loop_overhead_from_the_training_loop_table():
     loop = next(f for f in FIGURES if f.script == "training_loop")
     row = headline(loop, overhead_table([0.19, 0.21, 0.25], [0.2, 0.2, 0.3]))
     assert row[1:4] == ["0.21 s", "0.2 s", "1.05x (ours / reference)"]
+
+
+def test_run_all_reads_grading_per_core_from_the_marginal_costs():
+    sys.path.insert(0, str(HERE))
+    from run_all import FIGURES, headline
+
+    figure = next(f for f in FIGURES if f.script == "grading_vs_nbgrader")
+    output = ("grader    class of 20 (s)  class of 40 (s)  one more (s)  one more, core-s\n"
+              "course grade --jobs 2      8.10     12.30     0.210     0.420\n"
+              "  (first run, with reference)      9.00     13.00\n"
+              "nbgrader autograde     45.00     89.00     2.200     2.200\n")
+    assert headline(figure, output)[1:4] == ["0.42 core-s", "2.2 core-s", "5.24x (reference / ours)"]
