@@ -20,12 +20,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def timed(args: list[str]) -> tuple[float, str]:
-    """Seconds and the last line of ``python -m pytest ARGS`` run in the course's root."""
+    """Seconds and the summary of ``python -m pytest ARGS`` run in the course's root: its last line,
+    after the lines naming each failed test (so a red run says which)."""
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "pytest", *args], cwd=ROOT, capture_output=True, text=True)
     seconds = time.perf_counter() - start
     lines = (done.stdout.strip() or done.stderr.strip() or "(no output)").splitlines()
-    return seconds, lines[-1]
+    failed = [line for line in lines if line.startswith(("FAILED ", "ERROR "))]
+    return seconds, "\n".join([lines[-1], *failed])
 
 
 def main() -> None:
@@ -36,7 +38,7 @@ def main() -> None:
     seconds, last = timed(["--collect-only", "-q", "-p", "no:xdist"])
     print(f"{'collection only':<16}{seconds:>9.1f} s  {last}")
     if not args.quick:
-        seconds, last = timed(["-n", "auto", "--dist", "loadscope", "-q"])
+        seconds, last = timed(["-n", "auto", "--dist", "loadscope", "-q", "-rfE"])
         print(f"{'whole suite':<16}{seconds:>9.1f} s  {last}")
 
 
