@@ -70,7 +70,12 @@ def write_hostile(root: Path, classroom: Path) -> dict[str, tuple[float, str]]:
 
 
 def sandbox_processes() -> list[str]:
-    """Processes still running as a sandbox's uid (UID_BASE and up)."""
+    """Processes still running as a sandbox's uid (UID_BASE and up), other test processes' graders apart.
+
+    The suite runs tests in parallel: another test process may be grading at this moment, and its
+    sandboxes use the same uids. Those descend from that test process; a process of ours that escaped
+    its notebook (reparented to init) descends from no other test process, so it is still found.
+    """
     left = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -78,9 +83,31 @@ def sandbox_processes() -> list[str]:
         except OSError:
             continue
         uid = int(next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1])
-        if 70_000 <= uid < 90_000:
+        if 70_000 <= uid < 90_000 and not _under_another_test_process(int(pid)):
             left.append(f"{pid} {status.splitlines()[0]}")
     return left
+
+
+def _parent(pid: int) -> int:
+    """The parent's pid (0 once the process is gone)."""
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])  # the field after the state
+    except OSError:
+        return 0
+
+
+def _under_another_test_process(pid: int) -> bool:
+    """True when an ancestor of ``pid`` is another parallel test process: a pytest-xdist worker started
+    beside this one (same parent, the suite's controller)."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return False  # no other test process
+    controller = os.getppid()
+    while pid > 1:
+        parent = _parent(pid)
+        if parent == controller and pid != os.getpid():
+            return True
+        pid = parent
+    return False
 
 
 @pytest.fixture(scope="module")
